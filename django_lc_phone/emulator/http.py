@@ -1,0 +1,73 @@
+"""The emulator's request and response values, and the LeanCloud-specific parts of parsing them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from ..wire import Code
+from .errors import LCError
+
+# Bodies larger than this are refused before parsing (LeanCloud's own limit is undocumented).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class ApiRequest:
+    """One LeanCloud API call after authentication: ``path`` is relative to ``/1.1``."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: dict[str, Any]
+    master: bool
+    session_token: str | None
+    base_url: str
+
+    def flag(self, name: str) -> bool:
+        """A boolean query option such as ``new=true`` or ``fetchWhenSave=true``."""
+        return self.query.get(name, "").lower() == "true"
+
+
+@dataclass
+class ApiResponse:
+    """What a handler answers; bodies are always JSON objects."""
+
+    body: dict[str, Any]
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_response(error: LCError) -> ApiResponse:
+    """An error answered (and committed) rather than raised (and rolled back)."""
+    return ApiResponse(dict(error.body), error.status)
+
+
+def parse_query(raw: str) -> dict[str, str]:
+    """The query string with the first value of each parameter."""
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """A JSON object body; empty bodies and a literal ``null`` count as ``{}`` [S13, S23]."""
+    text = raw.strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise LCError(Code.INVALID_JSON) from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LCError(Code.INVALID_JSON)
+    return value
+
+
+def header(environ: Mapping[str, Any], name: str) -> str | None:
+    """A request header from a WSGI environ, or None."""
+    value = environ.get("HTTP_" + name.upper().replace("-", "_"))
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,78 @@
+"""Settings for the example site: SQLite, and the in-process LeanCloud emulator by default.
+
+Set ``LEANCLOUD_SERVER_URL`` (with ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY`` and
+``LEANCLOUD_MASTER_KEY``) to talk to a real LeanCloud app instead of the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Development-only secret: the example site is not meant to be deployed.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_lc_phone",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+# The WSGI app serves the emulator beside Django when no real LeanCloud is configured.
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "example_project" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("EXAMPLE_DB", str(BASE_DIR / "example.sqlite3")),
+    }
+}
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LEANCLOUD_SERVER_URL = os.environ.get("LEANCLOUD_SERVER_URL", "")
+# Empty server URL: the site serves the emulator itself, at /1.1/ and /emulator/.
+USE_EMULATOR = not LEANCLOUD_SERVER_URL
+LEANCLOUD_APP_ID = os.environ.get("LEANCLOUD_APP_ID", DEMO_APP_ID)
+LEANCLOUD_APP_KEY = os.environ.get("LEANCLOUD_APP_KEY", DEMO_APP_KEY)
+LEANCLOUD_MASTER_KEY = os.environ.get("LEANCLOUD_MASTER_KEY", DEMO_MASTER_KEY)

@@ -1,0 +1,60 @@
+"""Shared fixtures: an emulator in-process, one over real HTTP, and clients for both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from django_lc_phone.emulator import Emulator, RunningServer, serve_in_thread
+from django_lc_phone.leancloud import LeanCloudClient, RetryPolicy
+from django_lc_phone.leancloud.inprocess import wsgi_session
+
+INPROCESS_URL = "http://lc-emulator.test"
+
+
+@pytest.fixture(scope="session")
+def _http_emulator() -> Iterator[RunningServer]:
+    with serve_in_thread(Emulator()) as running:
+        yield running
+
+
+@pytest.fixture
+def emulator_server(_http_emulator: RunningServer) -> Iterator[RunningServer]:
+    """The emulator over real HTTP on a free port, emptied before each test."""
+    _http_emulator.emulator.reset()
+    yield _http_emulator
+    _http_emulator.emulator.reset()
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    """A fresh in-process emulator."""
+    return Emulator()
+
+
+def make_client(emulator: Emulator, server_url: str, **options: object) -> LeanCloudClient:
+    """A client signed with the emulator's demo credentials, never sleeping between retries."""
+    options.setdefault("retry", RetryPolicy(max_connect_retries=1, backoff_base=0.0))
+    options.setdefault("sleep", lambda seconds: None)
+    return LeanCloudClient(
+        emulator.config.app_id,
+        emulator.config.app_key,
+        master_key=emulator.config.master_key,
+        server_url=server_url,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def http_client(emulator_server: RunningServer) -> Iterator[LeanCloudClient]:
+    """A client talking to the HTTP emulator over real sockets."""
+    client = make_client(emulator_server.emulator, emulator_server.url, read_timeout=2.0)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def inprocess_client(emulator: Emulator) -> LeanCloudClient:
+    """A client whose requests go straight into the in-process emulator."""
+    return make_client(emulator, INPROCESS_URL, session=wsgi_session(emulator, INPROCESS_URL))
