@@ -8,25 +8,32 @@ from __future__ import annotations
 
 import logging
 import re
+import string
 from typing import Final
 
 _CODE_IN_PATH: Final = re.compile(
     r"(/(?:verifySmsCode|verifyMobilePhone|resetPasswordBySmsCode))/[^/?#\s\"']+"
 )
 _SECRET_IN_QUERY: Final = re.compile(
-    r"([?&](?:session_token|sessionToken|smsCode|code|password|validate_token|captcha_code)=)"
+    # ``where`` is a query on the scan; it can hold a full phone number.
+    r"([?&](?:session_token|sessionToken|smsCode|code|password|validate_token|captcha_code|where)=)"
     r"[^&#\s\"']*"
 )
 REDACTED: Final = "<redacted>"
 
 
 def mask_phone(phone: str | None) -> str:
-    """``+8613800138000`` -> ``+86138****8000``: enough to correlate, not enough to dial."""
+    """``+8613800138000`` -> ``+86138****8000``: enough to correlate, not enough to dial.
+
+    At least four digits are always hidden (``+12025550123`` -> ``+120****0123``), and only ASCII
+    digits are kept, so nothing else the caller passed (a newline, say) reaches a log line.
+    """
     if not phone:
         return ""
-    digits = phone.lstrip("+")
-    keep_head = min(5, max(0, len(digits) - 6))
-    head, tail = digits[:keep_head], digits[-4:] if len(digits) > 4 else ""
+    digits = "".join(char for char in phone if char in string.digits)
+    keep_tail = min(4, max(0, len(digits) - 4))
+    keep_head = min(5, max(0, len(digits) - keep_tail - 4))
+    head, tail = digits[:keep_head], digits[len(digits) - keep_tail :]
     return ("+" if phone.startswith("+") else "") + head + "****" + tail
 
 

@@ -39,6 +39,8 @@ OBJECT_ID_RE: Final = re.compile(r"^[0-9a-f]{24}$")
 SESSION_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 SMS_CODE_RE: Final = re.compile(r"^[0-9]{6}$")
 CAPTCHA_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9]{4,64}$")
+# An X-LC-Sign timestamp: milliseconds, ASCII decimal (20 digits is beyond any int64 time).
+_TIMESTAMP_RE: Final = re.compile(r"[0-9]{1,20}")
 
 KeyKind = Literal["app", "master"]
 
@@ -106,6 +108,7 @@ ERRORS: Final[dict[int, ErrorSpec]] = {
     Code.INVALID_JSON: ErrorSpec("Malformed json object. A json dictionary is expected."),
     Code.INCORRECT_TYPE: ErrorSpec("Field set to incorrect type."),
     Code.OPERATION_FORBIDDEN: ErrorSpec("That operation isn't allowed for clients."),
+    Code.TIMEOUT: ErrorSpec("The request timed out on the server."),
     Code.INVALID_EMAIL: ErrorSpec("The email address was invalid."),
     Code.INVALID_USER_ID: ErrorSpec("Invalid user id."),
     Code.INVALID_PHONE: ErrorSpec("The mobile phone number was invalid."),
@@ -151,6 +154,9 @@ ERRORS: Final[dict[int, ErrorSpec]] = {
 # Code 1 carries several documented texts; these are the ones a caller must tell apart [S6, S4].
 MESSAGE_SMS_TOO_FAST: Final = "SMS request too fast(1 request per 10s)."
 MESSAGE_MASTER_KEY_REQUIRED: Final = "The request must be signed by master key."
+MESSAGE_INTERNATIONAL_SMS_DISABLED: Final = (
+    "International SMS is disabled, please enable it in console."
+)
 
 
 def error_body(code: int, message: str | None = None) -> dict[str, object]:
@@ -187,7 +193,8 @@ def check_sign_header(value: str, app_key: str, master_key: str | None) -> KeyKi
     Uppercase hex is rejected, as by the real service [S3].
     """
     parts = value.split(",")
-    if len(parts) not in (2, 3) or not parts[1].isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" (int() then raises) and "١٢٣" (read as 123).
+    if len(parts) not in (2, 3) or not _TIMESTAMP_RE.fullmatch(parts[1]):
         return None
     master = len(parts) == 3
     if master and (parts[2] != MASTER_SUFFIX or not master_key):

@@ -198,16 +198,28 @@ class LeanCloudClient:
             if value is not None:
                 body[key] = value
         for key, value in (variables or {}).items():
-            _check(key not in _RESERVED_SMS_KEYS and isinstance(value, str), "template variable")
+            # Keys starting with "_" are LeanCloud's body tunnelling keys (_method, _MasterKey).
+            allowed = key not in _RESERVED_SMS_KEYS and not key.startswith("_")
+            _check(allowed and isinstance(value, str), "template variable")
             body[key] = value
         _with_validate_token(body, validate_token)
         self._call("POST", "/requestSmsCode", body=body, master=use_master_key, phone=phone)
 
-    def verify_sms_code(self, phone: str, code: str) -> None:
-        """``POST /verifySmsCode/<code>``: check a code sent by :meth:`request_sms_code`."""
+    def verify_sms_code(self, phone: str, code: str, *, use_master_key: bool = False) -> None:
+        """``POST /verifySmsCode/<code>``: check a code sent by :meth:`request_sms_code`.
+
+        ``use_master_key`` pairs with the same option of :meth:`request_sms_code`.
+        """
         path = f"/verifySmsCode/{_check_code(code)}"
         body = {"mobilePhoneNumber": _check_phone(phone)}
-        self._call("POST", "/verifySmsCode/<code>", path=path, body=body, phone=phone)
+        self._call(
+            "POST",
+            "/verifySmsCode/<code>",
+            path=path,
+            body=body,
+            master=use_master_key,
+            phone=phone,
+        )
 
     # --- sign-up and login ------------------------------------------------------------------
 

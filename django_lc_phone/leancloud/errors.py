@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..wire import MESSAGE_SMS_TOO_FAST, Code
+from ..wire import MESSAGE_INTERNATIONAL_SMS_DISABLED, MESSAGE_SMS_TOO_FAST, Code
 
 
 class LeanCloudError(Exception):
@@ -182,6 +182,7 @@ _CODE_1_BY_MESSAGE_PREFIX: Final[tuple[tuple[str, type[LeanCloudAPIError]], ...]
     (MESSAGE_SMS_TOO_FAST.split("(")[0], LeanCloudRateLimited),
     ("You have exceeded the maximum number of login attempts", LeanCloudAccountLocked),
     ("The request must be signed by master key", LeanCloudAuthError),
+    (MESSAGE_INTERNATIONAL_SMS_DISABLED.split(",")[0], LeanCloudServiceDisabled),
 )
 
 

@@ -55,26 +55,41 @@ class Response:
     body: JsonObject
 
 
+def _reason(exc: requests.RequestException) -> object:
+    """The underlying urllib3 cause of a requests exception, if it carries one."""
+    reason = exc.args[0] if exc.args else None
+    return getattr(reason, "reason", reason)  # MaxRetryError wraps the underlying cause
+
+
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """True only for failures while opening the connection (nothing reached the server)."""
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.ProxyError):
         return True
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the underlying cause
     return isinstance(
-        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+        _reason(exc), urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
     )
+
+
+def _describe(exc: requests.RequestException) -> str:
+    """Exception class names only: requests' own messages hold the URL, and with it SMS codes
+    (``Max retries exceeded with url: /1.1/verifySmsCode/<code>``)."""
+    reason = _reason(exc)
+    if isinstance(reason, BaseException):
+        return f"{type(exc).__name__} ({type(reason).__name__})"
+    return type(exc).__name__
 
 
 def _connection_error(exc: requests.RequestException) -> LeanCloudConnectionError:
     if isinstance(exc, requests.ConnectTimeout):
         return LeanCloudTimeout("connect timeout", request_sent=False)
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout) or isinstance(
+        _reason(exc), urllib3.exceptions.ReadTimeoutError
+    ):  # requests raises a plain ConnectionError when the read times out after the headers
         return LeanCloudTimeout("read timeout", request_sent=True)
     if isinstance(exc, requests.ConnectionError):
         sent = not _never_sent(exc)
-        return LeanCloudConnectionError(type(exc).__name__, request_sent=sent)
-    return LeanCloudConnectionError(type(exc).__name__, request_sent=True)
+        return LeanCloudConnectionError(_describe(exc), request_sent=sent)
+    return LeanCloudConnectionError(_describe(exc), request_sent=True)
 
 
 def _decode(raw: requests.Response) -> JsonObject:
@@ -86,7 +101,7 @@ def _decode(raw: requests.Response) -> JsonObject:
         )
     try:
         body = json.loads(raw.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise LeanCloudBadResponse("malformed JSON", status=raw.status_code) from None
     if not isinstance(body, dict):
         raise LeanCloudBadResponse("JSON body is not an object", status=raw.status_code)
@@ -177,7 +192,8 @@ class Transport:
                 error = _connection_error(exc)
                 if error.request_sent or retries >= self.retry.max_connect_retries:
                     self._log(method, route, started, error, log_extra)
-                    raise error from exc
+                    # Not chained: the requests exception's text holds the URL (SMS codes).
+                    raise error from None
                 retries += 1
                 self._sleep(self.retry.delay(retries, self._uniform))
         try:
