@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 from wsgiref.util import application_uri
@@ -23,6 +25,7 @@ from ..wire import (
     KeyKind,
     check_key_header,
     check_sign_header,
+    error_body,
 )
 from . import controls, faults, routing, sms
 from .clock import Clock
@@ -30,6 +33,7 @@ from .config import EmulatorConfig
 from .errors import LCError
 from .faults import Fault, FaultPlan
 from .http import MAX_BODY_BYTES, ApiRequest, ApiResponse, header, parse_body, parse_query
+from .phones import normalize_phone
 from .store import Store
 
 StartResponse = Callable[..., Any]
@@ -46,7 +50,7 @@ class Emulator:
         self,
         config: EmulatorConfig | None = None,
         *,
-        state_path: str | None = None,
+        state_path: str | os.PathLike[str] | None = None,
         clock: Clock | None = None,
         console: TextIO | None = None,
     ) -> None:
@@ -65,15 +69,19 @@ class Emulator:
 
     def add_test_number(self, phone: str, code: str) -> None:
         """Give ``phone`` a fixed, reusable 6-digit code (until :meth:`reset`)."""
-        if not SMS_CODE_RE.fullmatch(code):
+        if not isinstance(code, str) or not SMS_CODE_RE.fullmatch(code):
             raise ValueError("a test code has 6 digits")
+        try:
+            normalize_phone(phone)
+        except LCError:
+            raise ValueError(f"not a phone number: {phone!r}") from None
         self._extra_test_numbers[phone] = code
 
     def messages(self, phone: str | None = None) -> list[dict[str, Any]]:
-        """Outbox messages, oldest first, optionally for one number."""
+        """Outbox messages, oldest first, optionally for one number (bare numbers mean +86)."""
         sql, args = "SELECT * FROM outbox", []
         if phone:
-            sql, args = sql + " WHERE phone = ?", [phone]
+            sql, args = sql + " WHERE phone = ?", [_normalized(phone)]
         with self.store.transaction() as db:
             rows = db.execute(sql + " ORDER BY seq", args).fetchall()
         return [sms.outbox_json(row) for row in rows]
@@ -141,6 +149,9 @@ class Emulator:
             response = self._handle(request)
         except LCError as error:
             response = ApiResponse(dict(error.body), error.status)
+        except Exception:  # an emulator bug: still answer as LeanCloud would, and say where
+            traceback.print_exc(file=environ.get("wsgi.errors") or sys.stderr)
+            response = ApiResponse(error_body(Code.INTERNAL), 500)
         return _respond(start_response, response)
 
     def _parse(self, environ: dict[str, Any], method: str, path: str) -> ApiRequest:
@@ -148,16 +159,24 @@ class Emulator:
         if length > MAX_BODY_BYTES:
             raise LCError(Code.INTERNAL, "Request entity too large.", status=413)
         body = parse_body(environ["wsgi.input"].read(length) if length else b"")
-        if method == "POST" and isinstance(body.get("_method"), str):
+        query = parse_query(environ.get("QUERY_STRING", ""))
+        tunnelled = method == "POST" and isinstance(body.get("_method"), str)
+        if tunnelled:
             method = body.pop("_method").upper()  # legacy method tunnelling [S3]
         kind = self._authenticate(environ, body)
         session = header(environ, HEADER_SESSION) or body.pop("_SessionToken", None)
         for key in ("_ApplicationId", "_ApplicationKey", "_MasterKey"):
             body.pop(key, None)
+        if tunnelled and method == "GET":
+            # A tunnelled GET carries its parameters (where, limit, keys...) in the body, as
+            # the "normal fields" beside _method; JSON values go back to their query form.
+            for name, value in body.items():
+                query.setdefault(name, value if isinstance(value, str) else json.dumps(value))
+            body = {}
         return ApiRequest(
             method=method,
             path=path,
-            query=parse_query(environ.get("QUERY_STRING", "")),
+            query=query,
             body=body,
             master=kind == "master",
             session_token=session if isinstance(session, str) and session else None,
@@ -191,6 +210,14 @@ class Emulator:
         with self.store.transaction() as db:
             result: ApiResponse = handler(self, request, db, self.clock.now(), **params)
         return result
+
+
+def _normalized(phone: str) -> str:
+    """A phone in the outbox's E.164 form when it is one, else as given."""
+    try:
+        return normalize_phone(phone)
+    except LCError:
+        return phone
 
 
 def _respond(

@@ -6,8 +6,11 @@ import argparse
 import sys
 from typing import TextIO
 
+from ..wire import SMS_CODE_RE
 from .app import Emulator
 from .config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY, EmulatorConfig
+from .errors import LCError
+from .phones import normalize_phone
 from .server import make_server
 
 
@@ -32,12 +35,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="do not print codes to the console")
 
 
+def _is_phone(value: str) -> bool:
+    try:
+        normalize_phone(value)
+    except LCError:
+        return False
+    return True
+
+
 def build(options: argparse.Namespace, console: TextIO | None = None) -> Emulator:
     """An emulator configured from parsed options."""
     numbers = {}
     for item in options.test_number:
         phone, sep, code = item.partition("=")
-        if not sep or not code.isdigit() or len(code) != 6:
+        if not sep or not SMS_CODE_RE.fullmatch(code) or not _is_phone(phone):
             raise SystemExit(f"--test-number must be PHONE=CODE with a 6-digit code: {item!r}")
         numbers[phone] = code
     config = EmulatorConfig(

@@ -13,9 +13,11 @@ from wsgiref.util import application_uri
 
 from ..wire import JSON_CONTENT_TYPE
 from . import captcha
+from .errors import LCError
 from .faults import FAULT_KINDS, Fault
 from .http import parse_query
 from .inbox import render_inbox
+from .phones import normalize_phone
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -70,6 +72,13 @@ def dispatch(
 
 def _messages(emu: Emulator, environ: dict[str, Any]) -> Any:
     phone = parse_query(environ.get("QUERY_STRING", "")).get("mobilePhoneNumber")
+    if phone:
+        if phone.startswith(" "):  # an unencoded "+86..." in a URL arrives as " 86..."
+            phone = "+" + phone[1:]
+        try:
+            phone = normalize_phone(phone)
+        except LCError:
+            raise ValueError("mobilePhoneNumber is not a phone number") from None
     return {"messages": emu.messages(phone)}
 
 
@@ -93,7 +102,7 @@ def _arm_faults(emu: Emulator, environ: dict[str, Any]) -> Any:
     if kind not in FAULT_KINDS:
         raise ValueError(f"fault must be one of {', '.join(FAULT_KINDS)}")
     options = {k: body[k] for k in ("path", "status", "seconds") if k in body}
-    emu.faults.arm(Fault(kind, int(body.get("count", 1)), **options))
+    emu.faults.arm(Fault(kind, body.get("count", 1), **options))  # Fault validates the options
     return _list_faults(emu, environ)
 
 

@@ -32,6 +32,21 @@ class Fault:
     status: int = 500
     seconds: float = 30.0
 
+    def __post_init__(self) -> None:
+        """Refuse options the transports could not act on (``ValueError``), at arming time."""
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {self.kind!r}; choose from {', '.join(FAULT_KINDS)}")
+        if not _is_int(self.remaining) or self.remaining < 1:
+            raise ValueError("count must be an integer of at least 1")
+        if self.path is not None and (
+            not isinstance(self.path, str) or not self.path.startswith("/")
+        ):
+            raise ValueError("path must be a string starting with /")
+        if not _is_int(self.status) or not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status between 100 and 599")
+        if not _is_number(self.seconds) or self.seconds < 0:
+            raise ValueError("seconds must be a non-negative number")
+
     def to_json(self) -> dict[str, object]:
         """The fault as the control API shows it."""
         return {
@@ -55,8 +70,6 @@ class FaultPlan:
 
     def arm(self, fault: Fault) -> None:
         """Queue a fault for the next ``fault.remaining`` matching requests."""
-        if fault.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {fault.kind!r}; choose from {', '.join(FAULT_KINDS)}")
         if fault.remaining < 1:
             raise ValueError("count must be at least 1")
         with self._lock:
@@ -85,6 +98,14 @@ class FaultPlan:
             self._faults.clear()
         self.latency = 0.0
         self.release.set()
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def payload(fault: Fault) -> tuple[int, str, bytes]:

@@ -28,8 +28,13 @@ class ApiRequest:
     base_url: str
 
     def flag(self, name: str) -> bool:
-        """A boolean query option such as ``new=true`` or ``fetchWhenSave=true``."""
+        """A boolean query option such as ``failOnNotExist=true``."""
         return self.query.get(name, "").lower() == "true"
+
+    @property
+    def fetch_when_save(self) -> bool:
+        """``new=true`` (the JS SDK) or ``fetchWhenSave=true`` (the docs, the Python SDK)."""
+        return self.flag("new") or self.flag("fetchWhenSave")
 
 
 @dataclass

@@ -8,17 +8,32 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ..wire import MESSAGE_MASTER_KEY_REQUIRED, Code, format_timestamp, new_object_id
+from ..wire import (
+    MESSAGE_MASTER_KEY_REQUIRED,
+    OBJECT_ID_RE,
+    Code,
+    format_timestamp,
+    new_object_id,
+)
 from . import objects
 from .errors import LCError, bad_request
 from .http import ApiRequest, ApiResponse
-from .objects import USER
+from .objects import ROLE, USER
 
 if TYPE_CHECKING:
     from .app import Emulator
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+
+
+def _skip(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        raise bad_request("skip must be an integer.") from None
 
 
 def _limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
@@ -40,7 +55,7 @@ def query(
         raise LCError(Code.FORBIDDEN)
     where = objects.parse_where(req.query.get("where"))
     found = objects.sort_objects(objects.find(db, cls, where), req.query.get("order"))
-    skip = int(req.query.get("skip") or 0)
+    skip = _skip(req.query.get("skip"))
     page = found[skip : skip + _limit(req.query.get("limit"))]
     keys = req.query.get("keys")
     wanted = keys.split(",") if keys else None
@@ -54,11 +69,13 @@ def create(
     emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str
 ) -> ApiResponse:
     """``POST /classes/<cls>``: 201 with objectId and createdAt [S23]."""
+    if cls == ROLE and not isinstance(req.body.get("ACL"), dict):
+        raise bad_request("Role ACL is required.")  # the real answer [S23]
     obj = objects.new_object(cls, new_object_id(), now)
     objects.apply_changes(obj, req.body)
     objects.save(db, cls, obj)
     body = {"objectId": obj["objectId"], "createdAt": format_timestamp(now)}
-    if req.flag("new") or req.flag("fetchWhenSave"):
+    if req.fetch_when_save:
         body = objects.public(obj)
     headers = {"Location": f"/1.1/classes/{cls}/{obj['objectId']}"}
     return ApiResponse(body, 201, headers)
@@ -88,10 +105,7 @@ def update(
     changed = objects.apply_changes(obj, req.body)
     obj["updatedAt"] = now
     objects.save(db, cls, obj)
-    answer: dict[str, Any] = {"updatedAt": format_timestamp(now), "objectId": object_id}
-    if req.flag("new") or req.flag("fetchWhenSave"):
-        answer.update({k: v for k, v in objects.public(obj).items() if k in changed})
-    return ApiResponse(answer)
+    return ApiResponse(objects.update_answer(obj, changed, echo=req.fetch_when_save))
 
 
 def delete(
@@ -104,9 +118,12 @@ def delete(
 
 def _decode_cursor(raw: str) -> str:
     try:
-        return base64.urlsafe_b64decode(raw.encode()).decode()
+        after = base64.urlsafe_b64decode(raw.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_request("Invalid cursor.") from None
+        after = ""
+    if not OBJECT_ID_RE.fullmatch(after):  # never restart a scan silently from the beginning
+        raise bad_request("Invalid cursor.")
+    return after
 
 
 def scan(

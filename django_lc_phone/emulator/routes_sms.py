@@ -138,10 +138,10 @@ def request_login_sms_code(
     emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /requestLoginSmsCode``: only for an existing user with a verified phone."""
+    if not emu.config.sms_login_enabled:  # the console switch refuses before any lookup
+        raise LCError(Code.OPERATION_FORBIDDEN)
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     user = _user_by_phone(db, phone)
-    if not emu.config.sms_login_enabled:
-        raise LCError(Code.OPERATION_FORBIDDEN)
     if not user.get("mobilePhoneVerified"):
         raise LCError(Code.PHONE_NOT_VERIFIED)
     ttl = emu.config.ttls.default
@@ -199,7 +199,8 @@ def reset_password(
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     user = _user_by_phone(db, phone)
     users.set_password(user, password)  # 218 before the code is spent
-    sms.consume_code(db, phone=phone, purpose=sms.RESET, code=code, now=now)
+    row = sms.consume_code(db, phone=phone, purpose=sms.RESET, code=code, now=now)
+    sms.require_issued_to(row, user)
     users.rotate_session(user)
     user["updatedAt"] = now
     objects.save(db, USER, user)

@@ -143,7 +143,10 @@ def login(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) ->
     if by_phone and body.get("smsCode") is not None:
         try:
             phone = user["mobilePhoneNumber"]
-            sms.consume_code(db, phone=phone, purpose=sms.LOGIN, code=body["smsCode"], now=now)
+            row = sms.consume_code(
+                db, phone=phone, purpose=sms.LOGIN, code=body["smsCode"], now=now
+            )
+            sms.require_issued_to(row, user)
         except LCError as error:
             return _failed(emu, db, user, now, error)
     elif body.get("password") in (None, ""):
@@ -226,10 +229,19 @@ def update_user(
     changes = {k: v for k, v in body.items() if k != "password"}
     if not req.master:  # verification flags are the service's to set
         changes = {k: v for k, v in changes.items() if not k.endswith("Verified")}
+    if isinstance(changes.get("authData"), dict):
+        # LeanCloud merges a newly linked platform into the linked ones, and linking one ends
+        # the anonymous link [S23: associate-with-authData, loginAnonymously].
+        linked = {k: v for k, v in (user.get("authData") or {}).items() if k != "anonymous"}
+        changes["authData"] = {**linked, **changes["authData"]}
     old_phone, old_email = user.get("mobilePhoneNumber"), user.get("email")
-    changed = objects.apply_changes(user, changes)
+    try:
+        changed = objects.apply_changes(user, changes)
+    except (TypeError, ValueError):  # "username.x", or an Increment of a string: not a 500
+        raise LCError(Code.INCORRECT_TYPE) from None
     if "password" in body:
         users.set_password(user, body["password"])
+    users.validate_fields(user)  # normalizes the phone first: "138..." is the same as "+86138..."
     if user.get("mobilePhoneNumber") != old_phone and "mobilePhoneVerified" not in changes:
         user["mobilePhoneVerified"] = False  # a new number must be verified again [S7]
     if user.get("email") != old_email and "emailVerified" not in changes:
@@ -237,14 +249,10 @@ def update_user(
     if "username" in user and "authData" in user and "password" in body:
         # Turning an anonymous user into a real one drops the anonymous link [S23].
         user["authData"] = {k: v for k, v in user["authData"].items() if k != "anonymous"}
-    users.validate_fields(user)
     users.check_unique(db, user)
     user["updatedAt"] = now
     objects.save(db, USER, user)
-    answer: dict[str, Any] = {"updatedAt": format_timestamp(now), "objectId": object_id}
-    if req.flag("new") or req.flag("fetchWhenSave"):
-        answer.update({k: v for k, v in objects.public(user).items() if k in changed})
-    return ApiResponse(answer)
+    return ApiResponse(objects.update_answer(user, changed, echo=req.fetch_when_save))
 
 
 def delete_user(

@@ -67,6 +67,8 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 resets connections when a test fires 20 at once.
+    request_queue_size = 128
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any, Final
 from ..wire import MESSAGE_SMS_TOO_FAST, SMS_CODE_RE, Code, format_timestamp
 from .config import EmulatorConfig
 from .errors import LCError, bad_request
+from .phones import normalize_phone
 
 # Purposes: which sender issued a code, so only its paired verifier accepts it.
 GENERIC: Final = "generic"  # requestSmsCode -> verifySmsCode, usersByMobilePhone, signup
@@ -105,11 +106,21 @@ def record_send(db: sqlite3.Connection, phone: str, channel: str, now: float) ->
 
 
 def new_code(test_numbers: Mapping[str, str], phone: str) -> tuple[str, bool]:
-    """A fresh 6-digit code, or the console test number's fixed (reusable) one."""
-    fixed = test_numbers.get(phone)
-    if fixed is not None:
-        return fixed, True
+    """A fresh 6-digit code, or the console test number's fixed (reusable) one.
+
+    ``phone`` is normalized; a test number may be configured bare (``138...`` means +86).
+    """
+    for number, fixed in test_numbers.items():
+        if _same_phone(number, phone):
+            return fixed, True
     return f"{secrets.randbelow(1_000_000):06d}", False
+
+
+def _same_phone(configured: str, phone: str) -> bool:
+    try:
+        return normalize_phone(configured) == phone
+    except LCError:  # a malformed test number matches nothing
+        return False
 
 
 def store_code(
@@ -145,6 +156,13 @@ def consume_code(
         db.execute("DELETE FROM codes WHERE phone = ? AND purpose = ?", (phone, purpose))
     found: sqlite3.Row = row
     return found
+
+
+def require_issued_to(row: sqlite3.Row, user: Mapping[str, Any]) -> None:
+    """603 unless the code was sent for this user: a number that changed hands within a
+    code's lifetime must not let its previous owner into the new owner's account."""
+    if row["user_id"] != user["objectId"]:
+        raise LCError(Code.INVALID_SMS_CODE)
 
 
 # --- templates ---------------------------------------------------------------------------

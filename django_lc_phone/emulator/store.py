@@ -7,6 +7,7 @@ requests see LeanCloud-like atomicity (two sends cannot both slip under a limit)
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -70,12 +71,12 @@ _TABLES = (
 class Store:
     """A SQLite database (``":memory:"`` by default) behind a re-entrant lock."""
 
-    def __init__(self, path: str = ":memory:") -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
+        self.path = os.fspath(path)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
-        if path != ":memory:":
+        if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
 
