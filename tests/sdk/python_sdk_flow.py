@@ -61,7 +61,8 @@ def main(app_id, app_key):
     step("wrong_code", code=603)
 
     user = User.signup_or_login_with_mobile_phone(PHONE, outbox_code(PHONE))
-    assert user.is_authenticated() and user.get("mobilePhoneVerified") is True
+    assert user.is_authenticated()
+    assert user.get("mobilePhoneVerified") is True
     step("signup_with_code", object_id=user.id)
     user.set_password("first-password")  # phone sign-ups start without a password
     user.save()
