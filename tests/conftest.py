@@ -6,25 +6,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from django_lc_phone.emulator import Emulator, RunningServer, serve_in_thread
+from django_lc_phone.emulator import Emulator, RunningServer
 from django_lc_phone.leancloud import LeanCloudClient, RetryPolicy
 from django_lc_phone.leancloud.inprocess import wsgi_session
 
 INPROCESS_URL = "http://lc-emulator.test"
 
 
-@pytest.fixture(scope="session")
-def _http_emulator() -> Iterator[RunningServer]:
-    with serve_in_thread(Emulator()) as running:
-        yield running
-
-
 @pytest.fixture
-def emulator_server(_http_emulator: RunningServer) -> Iterator[RunningServer]:
-    """The emulator over real HTTP on a free port, emptied before each test."""
-    _http_emulator.emulator.reset()
-    yield _http_emulator
-    _http_emulator.emulator.reset()
+def emulator_server(lc_emulator: RunningServer) -> RunningServer:
+    """The emulator over real HTTP on a free port, emptied before each test.
+
+    ``lc_emulator`` is the fixture the package's pytest plugin ships to its users; the suite
+    uses it too, so the plugin is exercised by every HTTP test here.
+    """
+    return lc_emulator
 
 
 @pytest.fixture
