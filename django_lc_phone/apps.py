@@ -1,12 +1,17 @@
 """Django app configuration for django_lc_phone."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LcPhoneConfig(AppConfig):
-    """The ``lc_phone`` app."""
+    """The ``lc_phone`` app: registers its checks and the objectId sync receiver."""
 
     name = "django_lc_phone"
     label = "lc_phone"
-    verbose_name = "Phone authentication (LeanCloud)"
+    verbose_name = _("Phone authentication")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Import for side effects only; never raises on bad settings (checks report them)."""
+        from . import checks, sync  # noqa: F401

@@ -25,6 +25,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "django_lc_phone",
 ]
 
@@ -76,3 +79,39 @@ USE_EMULATOR = not LEANCLOUD_SERVER_URL
 LEANCLOUD_APP_ID = os.environ.get("LEANCLOUD_APP_ID", DEMO_APP_ID)
 LEANCLOUD_APP_KEY = os.environ.get("LEANCLOUD_APP_KEY", DEMO_APP_KEY)
 LEANCLOUD_MASTER_KEY = os.environ.get("LEANCLOUD_MASTER_KEY", DEMO_MASTER_KEY)
+# Where the emulator keeps its LeanCloud users, so they outlive a restart like the site's own.
+EMULATOR_STATE = os.environ.get("EMULATOR_STATE", str(BASE_DIR / "example-emulator.sqlite3"))
+
+LC_PHONE = {
+    "APP_ID": LEANCLOUD_APP_ID,
+    "APP_KEY": LEANCLOUD_APP_KEY,
+    "MASTER_KEY": LEANCLOUD_MASTER_KEY,
+    "DEFAULT_REGION": "CN",
+    "SMS_TEMPLATES": ["Order_Notice"],
+    "TOKEN_ISSUER": "authtoken",
+}
+if USE_EMULATOR:
+    from example_project.emulator import INPROCESS_URL
+
+    LC_PHONE["SERVER_URL"] = INPROCESS_URL
+    LC_PHONE["HTTP_SESSION_FACTORY"] = "example_project.emulator.session"
+else:
+    LC_PHONE["SERVER_URL"] = LEANCLOUD_SERVER_URL
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_lc_phone.backends.PhoneCodeBackend",
+    "django_lc_phone.backends.PhonePasswordBackend",
+]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "django-lc-phone example",
+    "DESCRIPTION": "Phone-number authentication backed by LeanCloud (or its emulator).",
+    "VERSION": "0.1.0",
+}

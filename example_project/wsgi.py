@@ -21,17 +21,9 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _with_emulator(site: WsgiApp) -> WsgiApp:
-    from django_lc_phone.emulator import Emulator, EmulatorConfig
+    from example_project.emulator import emulator as shared_emulator
 
-    emulator = Emulator(
-        EmulatorConfig(
-            app_id=settings.LEANCLOUD_APP_ID,
-            app_key=settings.LEANCLOUD_APP_KEY,
-            master_key=settings.LEANCLOUD_MASTER_KEY,
-            echo_codes=True,
-        ),
-        state_path=os.environ.get("EMULATOR_STATE") or None,
-    )
+    emulator = shared_emulator()
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -31,6 +31,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "example_project.settings",
         "EXAMPLE_DB": str(tmp_path / "example.sqlite3"),
+        "EMULATOR_STATE": str(tmp_path / "emulator.sqlite3"),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("LEANCLOUD_SERVER_URL", None)

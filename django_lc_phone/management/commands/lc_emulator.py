@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     """Serve LeanCloud's REST API from the emulator until interrupted."""
 
+    # The emulator needs nothing of the site: it must start even before LC_PHONE is set up.
+    requires_system_checks: list[str] = []
     help = (
         "Run a LeanCloud-compatible emulator on 127.0.0.1. Codes are printed to the console "
         "and listed at /emulator/ and /emulator/v1/messages."

@@ -1,0 +1,102 @@
+"""What an API client sees when something fails: a status and a stable ``code`` per domain error.
+
+Bodies are ``{"code": "<stable_code>", "detail": "<human text>"}``; validation errors add
+``"errors"`` (per field). LeanCloud's own messages never get here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .. import exceptions as domain
+
+# Domain error -> (HTTP status, stable code, detail). Most specific classes first.
+ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] = (
+    (domain.InvalidPhoneNumber, 400, "invalid_phone", _("Enter a valid phone number.")),
+    (domain.InvalidCode, 400, "invalid_code", _("The code is invalid or has expired.")),
+    (domain.InvalidCredentials, 401, "invalid_credentials", _("Invalid phone number or password.")),
+    (domain.UnknownAccount, 401, "invalid_credentials", _("Invalid phone number or password.")),
+    (domain.SendThrottled, 429, "sms_rate_limited", _("Too many codes. Try again later.")),
+    (domain.TooManyAttempts, 429, "too_many_attempts", _("Too many attempts. Try again later.")),
+    (domain.Throttled, 429, "throttled", _("Too many requests. Try again later.")),
+    (domain.PhoneUnavailable, 409, "phone_unavailable", _("This phone number cannot be used.")),
+    (domain.CaptchaRequired, 400, "captcha_required", _("Solve the CAPTCHA first.")),
+    (domain.InvalidCaptcha, 400, "invalid_captcha", _("The CAPTCHA answer is wrong.")),
+    (domain.NoPhone, 400, "no_phone", _("Add a phone number first.")),
+    (domain.NotAllowed, 400, "not_allowed", _("This kind of message is not allowed.")),
+    (domain.SessionExpired, 401, "session_expired", _("Your session has expired. Sign in again.")),
+    (domain.SmsNotDelivered, 502, "sms_delivery_failed", _("The message could not be sent.")),
+    (domain.ProviderTimeout, 504, "upstream_timeout", _("The service did not answer in time.")),
+    (domain.BadProviderResponse, 502, "bad_upstream_response", _("The service failed.")),
+    (domain.ProviderUnavailable, 503, "upstream_unavailable", _("The service is unavailable.")),
+    (domain.LcPhoneError, 400, "error", _("The request failed.")),
+)
+
+# How long a client should wait when the provider is down and did not say.
+UNAVAILABLE_RETRY_AFTER: Final = 30
+
+
+class PhoneAPIError(drf.APIException):
+    """An API error with its own status; ``wait`` becomes ``Retry-After``."""
+
+    def __init__(self, status: int, code: str, detail: Any, wait: float | None = None) -> None:
+        super().__init__(detail=detail, code=code)
+        self.status_code = status
+        self.wait = wait
+
+
+def to_api_error(error: domain.LcPhoneError) -> PhoneAPIError:
+    """The API error for a domain error (one table, above)."""
+    for cls, status, code, detail in ERROR_TABLE:
+        if isinstance(error, cls):
+            wait = getattr(error, "retry_after", None)
+            if wait is None and status == 503:
+                wait = UNAVAILABLE_RETRY_AFTER
+            return PhoneAPIError(status, code, detail, wait)
+    raise AssertionError("LcPhoneError is the last row")  # pragma: no cover
+
+
+def _first_code(codes: Any) -> str | None:
+    if isinstance(codes, dict):
+        for value in codes.values():
+            found = _first_code(value)
+            if found:
+                return found
+    if isinstance(codes, list):
+        for value in codes:
+            found = _first_code(value)
+            if found:
+                return found
+    return codes if isinstance(codes, str) else None
+
+
+# Field-level validation codes that are also API codes of their own.
+_PROMOTED_CODES: Final = frozenset({"invalid_phone", "invalid_code"})
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler (status, ``Retry-After``, ``WWW-Authenticate``) with our body shape."""
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, drf.APIException):
+        return response
+    if isinstance(exc, drf.ValidationError):
+        first = _first_code(exc.get_codes())
+        code = first if first in _PROMOTED_CODES else "invalid"
+        details = {
+            "invalid_phone": _("Enter a valid phone number."),
+            "invalid_code": _("The code is invalid or has expired."),
+        }
+        detail = details.get(code, _("Invalid input."))
+        response.data = {"code": code, "detail": str(detail), "errors": response.data}
+        return response
+    codes = exc.get_codes()
+    response.data = {
+        "code": codes if isinstance(codes, str) else "error",
+        "detail": str(exc.detail),
+    }
+    return response

@@ -1,0 +1,219 @@
+"""Request and response shapes. Shape only: no I/O, so an outage can never surface as a 400."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..exceptions import InvalidPhoneNumber
+from ..phone import normalize_phone
+
+_CODE: Final = re.compile(r"^[0-9]{6}$")
+_VARIABLE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+class PhoneField(serializers.CharField):
+    """A phone number, returned as E.164; error code ``invalid_phone``."""
+
+    default_error_messages = {"invalid_phone": _("Enter a valid phone number.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)  # " +86..." is refused, not repaired
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        """Normalise through phonenumbers."""
+        if not isinstance(data, str):
+            self.fail("invalid_phone")
+        try:
+            return normalize_phone(data)
+        except InvalidPhoneNumber:
+            self.fail("invalid_phone")
+
+
+class CodeField(serializers.CharField):
+    """A 6-digit code (ASCII digits only); error code ``invalid_code``."""
+
+    default_error_messages = {"invalid_code": _("The code is invalid or has expired.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        """Refuse anything but six ASCII digits (it goes into an upstream URL path)."""
+        if not isinstance(data, str) or not _CODE.fullmatch(data):
+            self.fail("invalid_code")
+        return data
+
+
+class NewPasswordField(serializers.CharField):
+    """A password checked by the site's ``AUTH_PASSWORD_VALIDATORS`` before anything is sent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("max_length", 128)
+        kwargs.setdefault("style", {"input_type": "password"})
+        kwargs.setdefault("write_only", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        """Run the password validators."""
+        value = super().to_internal_value(data)
+        try:
+            validate_password(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages), code="weak_password") from exc
+        return value
+
+
+def _validate_token() -> serializers.CharField:
+    return serializers.CharField(required=False, max_length=256, write_only=True)
+
+
+class SmsCodeRequestSerializer(serializers.Serializer[Any]):
+    """``sms-code/``."""
+
+    phone = PhoneField()
+    sms_type = serializers.ChoiceField(choices=["sms", "voice"], default="sms")
+    template = serializers.CharField(required=False, max_length=64)
+    variables = serializers.DictField(child=serializers.CharField(max_length=128), required=False)
+    validate_token = _validate_token()
+
+    def validate_variables(self, value: dict[str, str]) -> dict[str, str]:
+        """At most 16 template variables with plain names (they become upstream body keys)."""
+        if len(value) > 16 or not all(
+            re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", k) for k in value
+        ):
+            raise serializers.ValidationError(_("Invalid template variables."), code="invalid")
+        return value
+
+
+class PhoneSerializer(serializers.Serializer[Any]):
+    """A phone number (and an optional CAPTCHA ``validate_token``)."""
+
+    phone = PhoneField()
+    validate_token = _validate_token()
+
+
+class PhoneCodeSerializer(serializers.Serializer[Any]):
+    """A phone number and its code."""
+
+    phone = PhoneField()
+    code = CodeField()
+
+
+class CodeSerializer(serializers.Serializer[Any]):
+    """A code for the signed-in user's phone."""
+
+    code = CodeField()
+
+
+class SignupSerializer(PhoneCodeSerializer):
+    """``signup/``: username and password are optional and used only for a new account."""
+
+    username = serializers.RegexField(r"^[\w.@+-]{1,64}$", required=False)
+    password = NewPasswordField(required=False)
+
+
+class LoginSerializer(serializers.Serializer[Any]):
+    """``login/``: phone with either a code or a password."""
+
+    phone = PhoneField()
+    code = CodeField(required=False)
+    password = serializers.CharField(
+        required=False, max_length=128, trim_whitespace=False, write_only=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Exactly one of ``code`` and ``password``."""
+        if ("code" in attrs) == ("password" in attrs):
+            raise serializers.ValidationError(
+                _("Send either a code or a password."), code="code_or_password"
+            )
+        return attrs
+
+
+class PasswordResetSerializer(PhoneCodeSerializer):
+    """``password-reset/``."""
+
+    password = NewPasswordField()
+
+
+class CaptchaVerifySerializer(serializers.Serializer[Any]):
+    """``captcha/verify/``."""
+
+    captcha_token = serializers.RegexField(r"^[A-Za-z0-9]{4,64}$")
+    captcha_code = serializers.CharField(max_length=16, trim_whitespace=False)
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.Serializer[Any]):
+    """The signed-in user as the API shows it."""
+
+    id = serializers.CharField(source="pk")
+    username = serializers.CharField(source="get_username")
+    phone = serializers.CharField(allow_null=True)
+    phone_verified = serializers.BooleanField()
+    lc_object_id = serializers.CharField(allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """Flatten the user and their phone profile."""
+        profile = getattr(instance, "lc_phone_profile", None)
+        return {
+            "id": str(instance.pk),
+            "username": instance.get_username(),
+            "phone": profile.phone_e164 or None if profile else None,
+            "phone_verified": bool(profile and profile.phone_verified),
+            "lc_object_id": profile.lc_object_id if profile else None,
+        }
+
+
+class AuthResponseSerializer(serializers.Serializer[Any]):
+    """``signup/`` and ``login/``."""
+
+    token = serializers.CharField(allow_null=True)
+    refresh = serializers.CharField(required=False)
+    user = UserSerializer()
+    created = serializers.BooleanField()
+
+
+class MessageSerializer(serializers.Serializer[Any]):
+    """An acknowledgement: ``{"code": "code_sent", "detail": "..."}``."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every error: a stable ``code``, a human ``detail`` and, for bad input, ``errors``."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """Adds ``errors``, which cannot be a class attribute (it would hide ``.errors``)."""
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(required=False, help_text="Errors per field.")
+        return fields
+
+
+class CaptchaSerializer(serializers.Serializer[Any]):
+    """``captcha/``."""
+
+    captcha_token = serializers.CharField()
+    captcha_url = serializers.URLField()
+
+
+class ValidateTokenSerializer(serializers.Serializer[Any]):
+    """``captcha/verify/``."""
+
+    validate_token = serializers.CharField()

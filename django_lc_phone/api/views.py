@@ -1,0 +1,261 @@
+"""The DRF endpoints. Thin: validate the shape, call a service (or ``authenticate()``), answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from django.contrib.auth import authenticate
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services
+from ..exceptions import InvalidCode, InvalidCredentials, LcPhoneError
+from ..tokens import get_issuer
+from . import serializers as s
+from .errors import exception_handler, to_api_error
+
+_ERRORS: Final = dict.fromkeys((400, 401, 409, 429, 502, 503, 504), s.ErrorSerializer)
+CODE_SENT_DETAIL: Final = _("If this number can receive codes, one has been sent.")
+
+
+def _ack(code: str, detail: Any, http_status: int = status.HTTP_200_OK) -> Response:
+    return Response({"code": code, "detail": str(detail)}, status=http_status)
+
+
+def _code_sent() -> Response:
+    return _ack("code_sent", CODE_SENT_DETAIL, status.HTTP_202_ACCEPTED)
+
+
+def _doc(request: Any, ok: Any, ok_status: int = 200, **extra: Any) -> Callable[[Any], Any]:
+    responses: dict[int, Any] = {ok_status: ok, **_ERRORS}
+    return extend_schema(request=request, responses=responses, **extra)
+
+
+@method_decorator(sensitive_post_parameters("password", "code"), name="dispatch")
+class PhoneAPIView(APIView):
+    """Base view: domain errors become API errors; bodies are ``{"code", "detail"}``."""
+
+    permission_classes = [AllowAny]
+
+    def get_exception_handler(self) -> Callable[..., Response | None]:
+        """Our error body shape, without touching the project's ``EXCEPTION_HANDLER``."""
+        return exception_handler
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Translate domain errors (one table in ``api/errors.py``)."""
+        if isinstance(exc, LcPhoneError):
+            exc = to_api_error(exc)
+        return super().handle_exception(exc)
+
+    def valid(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+        """The validated request body."""
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        data: dict[str, Any] = serializer.validated_data
+        return data
+
+    def signed_in(self, user: Any, created: bool) -> Response:
+        """Credentials from the configured issuer, plus the user."""
+        body = {**get_issuer().issue(self.request._request, user), "created": created}
+        body["user"] = s.UserSerializer(user).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SmsCodeView(PhoneAPIView):
+    """Send a code (or an allowlisted template message) to a number."""
+
+    @_doc(s.SmsCodeRequestSerializer, s.MessageSerializer, 202)
+    def post(self, request: Request) -> Response:
+        """``requestSmsCode``."""
+        data = self.valid(s.SmsCodeRequestSerializer)
+        services.send_code(data["phone"], **services.send_code_kwargs(data))
+        return _code_sent()
+
+
+class SmsCodeVerifyView(PhoneAPIView):
+    """Check a code sent by ``sms-code/``."""
+
+    @_doc(s.PhoneCodeSerializer, s.MessageSerializer)
+    def post(self, request: Request) -> Response:
+        """``verifySmsCode``."""
+        data = self.valid(s.PhoneCodeSerializer)
+        services.check_code(data["phone"], data["code"])
+        return _ack("code_verified", _("The code is valid."))
+
+
+class SignupView(PhoneAPIView):
+    """Sign up, or in, with a phone and a code from ``sms-code/``."""
+
+    @_doc(s.SignupSerializer, s.AuthResponseSerializer, 201)
+    def post(self, request: Request) -> Response:
+        """``usersByMobilePhone``: 201 for a new account, 200 for an existing one."""
+        data = self.valid(s.SignupSerializer)
+        result = services.signup(
+            data["phone"],
+            data["code"],
+            username=data.get("username"),
+            password=data.get("password"),
+            request=request._request,
+        )
+        return self.signed_in(result.user, result.created)
+
+
+class LoginCodeView(PhoneAPIView):
+    """Send a login code; the answer is the same whether or not the number has an account."""
+
+    @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
+    def post(self, request: Request) -> Response:
+        """``requestLoginSmsCode``."""
+        data = self.valid(s.PhoneSerializer)
+        services.send_login_code(data["phone"], validate_token=data.get("validate_token"))
+        return _code_sent()
+
+
+class LoginView(PhoneAPIView):
+    """Sign in with a phone and either a login code or a password."""
+
+    @_doc(s.LoginSerializer, s.AuthResponseSerializer)
+    def post(self, request: Request) -> Response:
+        """``login``, through ``django.contrib.auth.authenticate()``."""
+        data = self.valid(s.LoginSerializer)
+        if "code" in data:
+            user = authenticate(request._request, phone=data["phone"], sms_token=data["code"])
+            if user is None:
+                raise InvalidCode()
+        else:
+            user = authenticate(request._request, phone=data["phone"], password=data["password"])
+            if user is None:
+                raise InvalidCredentials()
+        return self.signed_in(user, created=False)
+
+
+class PasswordResetCodeView(PhoneAPIView):
+    """Send a password-reset code; the same answer for every number."""
+
+    @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
+    def post(self, request: Request) -> Response:
+        """``requestPasswordResetBySmsCode``."""
+        data = self.valid(s.PhoneSerializer)
+        services.send_password_reset_code(data["phone"], validate_token=data.get("validate_token"))
+        return _code_sent()
+
+
+class PasswordResetView(PhoneAPIView):
+    """Set a new password with a reset code. Nobody is signed in by it."""
+
+    @_doc(s.PasswordResetSerializer, s.MessageSerializer)
+    def post(self, request: Request) -> Response:
+        """``resetPasswordBySmsCode``."""
+        data = self.valid(s.PasswordResetSerializer)
+        services.reset_password(data["phone"], data["code"], data["password"])
+        return _ack("password_reset", _("Your password has been reset. Sign in with it."))
+
+
+class SignedInView(PhoneAPIView):
+    """Base of the endpoints for a signed-in user."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class PhoneVerifyCodeView(SignedInView):
+    """Send a code to the signed-in user's phone."""
+
+    @_doc(None, s.MessageSerializer, 202)
+    def post(self, request: Request) -> Response:
+        """``requestMobilePhoneVerify``."""
+        token = request.data.get("validate_token") if hasattr(request.data, "get") else None
+        services.send_verification_code(request.user, validate_token=token)  # type: ignore[arg-type]
+        return _code_sent()
+
+
+class PhoneVerifyView(SignedInView):
+    """Verify the signed-in user's phone with its code."""
+
+    @_doc(s.CodeSerializer, s.UserSerializer)
+    def post(self, request: Request) -> Response:
+        """``verifyMobilePhone``."""
+        data = self.valid(s.CodeSerializer)
+        services.verify_phone(request.user, data["code"])  # type: ignore[arg-type]
+        return Response(s.UserSerializer(_fresh(request)).data)
+
+
+class PhoneChangeCodeView(SignedInView):
+    """Send a code to the number the signed-in user wants to bind."""
+
+    @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
+    def post(self, request: Request) -> Response:
+        """``requestChangePhoneNumber``."""
+        data = self.valid(s.PhoneSerializer)
+        services.send_phone_change_code(
+            request.user,  # type: ignore[arg-type]
+            data["phone"],
+            validate_token=data.get("validate_token"),
+        )
+        return _code_sent()
+
+
+class PhoneChangeView(SignedInView):
+    """Bind the new number with its code."""
+
+    @_doc(s.PhoneCodeSerializer, s.UserSerializer)
+    def post(self, request: Request) -> Response:
+        """``changePhoneNumber``."""
+        data = self.valid(s.PhoneCodeSerializer)
+        services.change_phone(request.user, data["phone"], data["code"])  # type: ignore[arg-type]
+        return Response(s.UserSerializer(_fresh(request)).data)
+
+
+class CaptchaView(PhoneAPIView):
+    """A CAPTCHA challenge, for sites that require one before sending codes."""
+
+    @_doc(None, s.CaptchaSerializer)
+    def get(self, request: Request) -> Response:
+        """``requestCaptcha``."""
+        challenge = services.request_captcha()
+        return Response({"captcha_token": challenge.token, "captcha_url": challenge.url})
+
+
+class CaptchaVerifyView(PhoneAPIView):
+    """Answer a CAPTCHA; the ``validate_token`` goes with the next code request."""
+
+    @_doc(s.CaptchaVerifySerializer, s.ValidateTokenSerializer)
+    def post(self, request: Request) -> Response:
+        """``verifyCaptcha``."""
+        data = self.valid(s.CaptchaVerifySerializer)
+        token = services.verify_captcha(data["captcha_token"], data["captcha_code"])
+        return Response({"validate_token": token})
+
+
+class MeView(SignedInView):
+    """The signed-in user."""
+
+    @_doc(None, s.UserSerializer)
+    def get(self, request: Request) -> Response:
+        """No upstream call."""
+        return Response(s.UserSerializer(_fresh(request)).data)
+
+
+class LogoutView(SignedInView):
+    """Sign out: revoke what ``login/`` issued."""
+
+    @_doc(None, OpenApiResponse(description="Signed out."), 204)
+    def post(self, request: Request) -> Response:
+        """No upstream call."""
+        get_issuer().revoke(request._request, request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _fresh(request: Request) -> Any:
+    """The user with their profile as it is now (the request's copy may be cached)."""
+    user = request.user
+    if hasattr(user, "_state") and "lc_phone_profile" in user._state.fields_cache:
+        del user._state.fields_cache["lc_phone_profile"]
+    return user

@@ -1,0 +1,77 @@
+"""Authentication backends: phone + SMS code and phone + password, through ``authenticate()``.
+
+A wrong code or password returns None, so Django sends ``user_login_failed`` (which lockout
+tools such as django-axes listen to); a provider outage raises, because it is not a wrong
+password. Each signature binds only its own credentials, so Django skips these backends for
+other logins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+
+from . import services
+from .exceptions import InvalidCode, InvalidCredentials, InvalidPhoneNumber
+from .phone import normalize_phone
+
+
+def _phone(value: Any) -> str | None:
+    try:
+        return normalize_phone(value)
+    except InvalidPhoneNumber:
+        return None
+
+
+def _active(user: AbstractBaseUser) -> AbstractBaseUser | None:
+    return user if getattr(user, "is_active", True) else None
+
+
+class _UserLookup(BaseBackend):
+    def get_user(self, user_id: Any) -> AbstractBaseUser | None:  # type: ignore[override]
+        """The active user with this primary key (session logins)."""
+        user = get_user_model()._default_manager.filter(pk=user_id).first()
+        return _active(user) if user is not None else None
+
+
+class PhoneCodeBackend(_UserLookup):
+    """``authenticate(request, phone=..., sms_token=...)`` with a login code."""
+
+    def authenticate(  # type: ignore[override]
+        self, request: HttpRequest | None, phone: Any = None, sms_token: Any = None
+    ) -> AbstractBaseUser | None:
+        """The user for a valid login code, else None. (``sms_token``: Django scrubs it.)"""
+        number = _phone(phone)
+        if number is None or not isinstance(sms_token, str):
+            return None
+        try:
+            user = services.login_with_code(number, sms_token, request)
+        except InvalidCode:
+            return None
+        return _active(user)
+
+
+class PhonePasswordBackend(_UserLookup):
+    """``authenticate(request, phone=..., password=...)``; also the admin's login form, where
+    the phone number is typed as the username."""
+
+    def authenticate(  # type: ignore[override]
+        self,
+        request: HttpRequest | None,
+        username: Any = None,
+        password: Any = None,
+        phone: Any = None,
+    ) -> AbstractBaseUser | None:
+        """The user for a valid phone and password, else None."""
+        number = _phone(phone if phone is not None else username)
+        if number is None or not isinstance(password, str) or not password:
+            return None
+        try:
+            user = services.login_with_password(number, password, request)
+        except InvalidCredentials:
+            return None
+        return _active(user)

@@ -1,0 +1,128 @@
+"""What went wrong, for the app: domain errors raised by providers and services. Pure Python.
+
+``api/errors.py`` turns each into an HTTP status and a stable ``code``; LeanCloud's own codes
+and messages stop at ``providers/leancloud.py``.
+"""
+
+from __future__ import annotations
+
+
+class LcPhoneError(Exception):
+    """Base of every domain error."""
+
+    default_message = "Phone authentication failed."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+
+
+class InvalidPhoneNumber(LcPhoneError):
+    """Not a valid phone number."""
+
+    default_message = "Enter a valid phone number."
+
+
+class InvalidCode(LcPhoneError):
+    """A wrong, expired, reused or malformed code (deliberately one error for all of these)."""
+
+    default_message = "The code is invalid or has expired."
+
+
+class InvalidCredentials(LcPhoneError):
+    """Wrong password, unknown or unverified account: one error so accounts cannot be probed."""
+
+    default_message = "Invalid phone number or password."
+
+
+class UnknownAccount(LcPhoneError):
+    """No account, or an unverified one, for a flow that needs it (never shown to clients)."""
+
+
+class Throttled(LcPhoneError):
+    """Too many requests; ``retry_after`` in seconds when known."""
+
+    default_message = "Too many requests. Try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SendThrottled(Throttled):
+    """Too many codes for this number (ours or the provider's limit)."""
+
+    default_message = "Too many codes were requested for this number. Try again later."
+
+
+class TooManyAttempts(Throttled):
+    """Too many failed attempts (the provider's account lock, or ours)."""
+
+    default_message = "Too many failed attempts. Try again later."
+
+
+class PhoneUnavailable(LcPhoneError):
+    """The number belongs to another account."""
+
+    default_message = "This phone number cannot be used."
+
+
+class CaptchaRequired(LcPhoneError):
+    """A solved CAPTCHA (``validate_token``) is required or was not accepted."""
+
+    default_message = "Solve the CAPTCHA first."
+
+
+class InvalidCaptcha(LcPhoneError):
+    """A wrong CAPTCHA answer or an unknown or expired challenge."""
+
+    default_message = "The CAPTCHA answer is wrong or has expired."
+
+
+class NoPhone(LcPhoneError):
+    """The user has no phone number to verify."""
+
+    default_message = "Add a phone number first."
+
+
+class NotAllowed(LcPhoneError):
+    """The request asks for something the site does not allow (a template, voice codes)."""
+
+    default_message = "This kind of message is not allowed."
+
+
+class SessionExpired(LcPhoneError):
+    """The provider no longer accepts the user's stored session: sign in again."""
+
+    default_message = "Your session has expired. Sign in again."
+
+
+class SmsNotDelivered(LcPhoneError):
+    """The provider refused to send (template, signature, carrier, balance)."""
+
+    default_message = "The message could not be sent."
+
+
+class ProviderError(LcPhoneError):
+    """The provider failed; subclasses say how."""
+
+
+class ProviderUnavailable(ProviderError):
+    """Unreachable, in maintenance, or misconfigured (our keys): nothing the client can fix."""
+
+    default_message = "The authentication service is unavailable. Try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not answer in time (the request may have taken effect)."""
+
+    default_message = "The authentication service did not answer in time."
+
+
+class BadProviderResponse(ProviderError):
+    """The provider answered something that is not a valid answer."""
+
+    default_message = "The authentication service sent an invalid answer."

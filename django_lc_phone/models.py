@@ -1,0 +1,48 @@
+"""PhoneProfile: a local user's phone number, its verification, and its link to the remote user."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from .redaction import mask_phone
+
+
+class PhoneProfile(models.Model):
+    """One per user. ``phone`` and ``lc_object_id`` are unique: the database guards the links."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="lc_phone_profile",
+        verbose_name=_("user"),
+    )
+    phone = PhoneNumberField(_("phone number"), unique=True, null=True, blank=True)
+    phone_verified = models.BooleanField(_("phone verified"), default=False)
+    phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
+    lc_object_id = models.CharField(
+        _("LeanCloud objectId"), max_length=24, unique=True, null=True, blank=True
+    )
+    # The provider's session token, needed to act as the user (phone change). A bearer secret:
+    # never in an API response, the admin or a log.
+    lc_session_token = models.CharField(max_length=128, blank=True, default="", editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone profile")
+        verbose_name_plural = _("phone profiles")
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone_e164) or f"profile {self.pk}"
+
+    def __repr__(self) -> str:
+        return f"<PhoneProfile {self.pk} {mask_phone(self.phone_e164)!r}>"
+
+    @property
+    def phone_e164(self) -> str:
+        """The phone as an E.164 string ("" when there is none)."""
+        return str(self.phone) if self.phone else ""

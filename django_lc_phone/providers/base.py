@@ -1,0 +1,100 @@
+"""The provider protocol: every phone flow, in the app's terms, plus the ``RemoteUser`` value.
+
+A provider raises only the errors of ``django_lc_phone.exceptions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from typing import Self
+
+SmsType = Literal["sms", "voice"]
+
+
+@dataclass(frozen=True)
+class RemoteUser:
+    """A user as the provider knows it. ``session_token`` is a bearer secret: never log it."""
+
+    object_id: str
+    username: str | None
+    phone: str | None
+    phone_verified: bool
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CaptchaChallenge:
+    """A CAPTCHA to show: answer it with ``token`` and the text in the image at ``url``."""
+
+    token: str
+    url: str
+
+
+@runtime_checkable
+class PhoneAuthProvider(Protocol):
+    """The flows of LeanCloud's SMS REST API, with phones in E.164."""
+
+    @classmethod
+    def from_settings(cls) -> Self:
+        """Build the provider from ``LC_PHONE``."""
+
+    def send_code(
+        self,
+        phone: str,
+        *,
+        sms_type: SmsType = "sms",
+        template: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        validate_token: str | None = None,
+    ) -> None:
+        """Send a generic code (or a template message)."""
+
+    def check_code(self, phone: str, code: str) -> None:
+        """Check and spend a generic code."""
+
+    def signup_or_login(
+        self, phone: str, code: str, *, username: str | None = None, password: str | None = None
+    ) -> tuple[RemoteUser, bool]:
+        """Sign the phone's user in with a generic code, creating it if needed; (user, created)."""
+
+    def send_login_code(self, phone: str, *, validate_token: str | None = None) -> None:
+        """Send a login code to an existing, verified phone (``UnknownAccount`` otherwise)."""
+
+    def login_with_code(self, phone: str, code: str) -> RemoteUser:
+        """Sign in with a login code."""
+
+    def login_with_password(self, phone: str, password: str) -> RemoteUser:
+        """Sign in with the phone and password."""
+
+    def send_password_reset_code(self, phone: str, *, validate_token: str | None = None) -> None:
+        """Send a password-reset code (``UnknownAccount`` for unknown or unverified phones)."""
+
+    def reset_password(self, phone: str, code: str, password: str) -> None:
+        """Set a new password with a reset code; the provider revokes the old sessions."""
+
+    def send_verification_code(self, phone: str, *, validate_token: str | None = None) -> None:
+        """Send a code that verifies the phone of the account that has it."""
+
+    def verify_phone(self, phone: str, code: str) -> None:
+        """Mark the phone verified with its code."""
+
+    def send_phone_change_code(
+        self, phone: str, *, session_token: str, validate_token: str | None = None
+    ) -> None:
+        """Send a code to the new number of the signed-in user."""
+
+    def change_phone(self, phone: str, code: str, *, session_token: str) -> None:
+        """Bind the new number once its code is confirmed."""
+
+    def request_captcha(self) -> CaptchaChallenge:
+        """A new CAPTCHA challenge."""
+
+    def verify_captcha(self, token: str, answer: str) -> str:
+        """The ``validate_token`` for a solved challenge."""
+
+    def fetch_user(self, object_id: str) -> RemoteUser:
+        """The provider's current view of a user (for re-syncing)."""

@@ -1,0 +1,253 @@
+"""Use cases: the only code that calls a provider, writes the app's models and sends its signals.
+
+Order in every mutating flow: the caller has validated input; the provider is called outside any
+database transaction; then the local state changes in one short transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from . import signals
+from .conf import get_settings
+from .exceptions import NoPhone, NotAllowed, PhoneUnavailable, SessionExpired, UnknownAccount
+from .models import PhoneProfile
+from .providers import load_provider
+from .providers.base import CaptchaChallenge, PhoneAuthProvider, RemoteUser, SmsType
+from .sync import link_remote_user
+
+_lock = threading.Lock()
+_provider: PhoneAuthProvider | None = None
+
+
+def provider() -> PhoneAuthProvider:
+    """The configured provider, built once per settings (one pooled client per process)."""
+    global _provider
+    with _lock:
+        if _provider is None:
+            _provider = load_provider()
+        return _provider
+
+
+def reset_provider() -> None:
+    """Forget the provider (the settings changed)."""
+    global _provider
+    with _lock:
+        _provider = None
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    """The local user, and whether the provider created the account just now."""
+
+    user: AbstractBaseUser
+    created: bool
+
+
+def link(remote: RemoteUser, request: HttpRequest | None = None) -> AbstractBaseUser:
+    """Announce a successful upstream authentication; the sync receiver returns the local user."""
+    responses = signals.remote_user_authenticated.send(
+        sender=PhoneAuthProvider, remote_user=remote, request=request
+    )
+    for handler, user in responses:
+        if handler is link_remote_user:
+            return cast(AbstractBaseUser, user)
+    raise RuntimeError("django_lc_phone.sync.link_remote_user is not connected")
+
+
+def profile_of(user: AbstractBaseUser) -> PhoneProfile | None:
+    """The user's phone profile, if any."""
+    return PhoneProfile.objects.filter(user_id=user.pk).first()
+
+
+# --- generic codes ------------------------------------------------------------------------
+
+
+def send_code(
+    phone: str,
+    *,
+    sms_type: SmsType = "sms",
+    template: str | None = None,
+    variables: Mapping[str, str] | None = None,
+    validate_token: str | None = None,
+) -> None:
+    """Send a code, or a message from an allowlisted template."""
+    conf = get_settings()
+    if template is not None and template not in conf.SMS_TEMPLATES:
+        raise NotAllowed()
+    if sms_type == "voice" and not conf.ALLOW_VOICE:
+        raise NotAllowed()
+    provider().send_code(
+        phone,
+        sms_type=sms_type,
+        template=template,
+        variables=variables,
+        validate_token=validate_token,
+    )
+
+
+def check_code(phone: str, code: str) -> None:
+    """Check and spend a generic code."""
+    provider().check_code(phone, code)
+
+
+# --- sign-up and login --------------------------------------------------------------------
+
+
+def signup(
+    phone: str,
+    code: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    request: HttpRequest | None = None,
+) -> SignupResult:
+    """Sign up (or in) with a generic code; links or creates the local user."""
+    remote, created = provider().signup_or_login(phone, code, username=username, password=password)
+    return SignupResult(user=link(remote, request), created=created)
+
+
+def login_with_code(phone: str, code: str, request: HttpRequest | None) -> AbstractBaseUser:
+    """Sign in with a login code (used by the auth backend)."""
+    return link(provider().login_with_code(phone, code), request)
+
+
+def login_with_password(phone: str, password: str, request: HttpRequest | None) -> AbstractBaseUser:
+    """Sign in with a password (used by the auth backend)."""
+    return link(provider().login_with_password(phone, password), request)
+
+
+def send_login_code(phone: str, *, validate_token: str | None = None) -> None:
+    """Send a login code; says nothing about whether the number has an account."""
+    with contextlib.suppress(UnknownAccount):
+        provider().send_login_code(phone, validate_token=validate_token)
+
+
+# --- password reset -----------------------------------------------------------------------
+
+
+def send_password_reset_code(phone: str, *, validate_token: str | None = None) -> None:
+    """Send a reset code; says nothing about whether the number has an account."""
+    with contextlib.suppress(UnknownAccount):
+        provider().send_password_reset_code(phone, validate_token=validate_token)
+
+
+def reset_password(phone: str, code: str, password: str) -> None:
+    """Set a new password; the provider rotates the user's session, and we say so."""
+    provider().reset_password(phone, code, password)
+    profile = PhoneProfile.objects.select_related("user").filter(phone=phone).first()
+    if profile is not None and profile.lc_session_token:
+        # The stored session died with the reset; the next login stores the new one.
+        PhoneProfile.objects.filter(pk=profile.pk).update(lc_session_token="")
+    signals.password_reset.send(
+        sender=PhoneProfile, user=profile.user if profile else None, phone=phone
+    )
+
+
+# --- phone verification and change --------------------------------------------------------
+
+
+def _profile_with_phone(user: AbstractBaseUser) -> PhoneProfile:
+    profile = profile_of(user)
+    if profile is None or not profile.phone:
+        raise NoPhone()
+    return profile
+
+
+def send_verification_code(user: AbstractBaseUser, *, validate_token: str | None = None) -> None:
+    """Send a code to the user's own phone (none when it is already verified)."""
+    profile = _profile_with_phone(user)
+    if profile.phone_verified:
+        return
+    # UnknownAccount: the provider has no such user; nothing was sent, and nothing to tell.
+    with contextlib.suppress(UnknownAccount):
+        provider().send_verification_code(profile.phone_e164, validate_token=validate_token)
+
+
+def verify_phone(user: AbstractBaseUser, code: str) -> PhoneProfile:
+    """Verify the user's phone with its code."""
+    profile = _profile_with_phone(user)
+    provider().verify_phone(profile.phone_e164, code)
+    now = timezone.now()
+    PhoneProfile.objects.filter(pk=profile.pk).update(
+        phone_verified=True, phone_verified_at=now, last_synced_at=now
+    )
+    profile.refresh_from_db()
+    signals.phone_verified.send(sender=PhoneProfile, user=user, phone=profile.phone_e164)
+    return profile
+
+
+def _session_token(user: AbstractBaseUser) -> str:
+    profile = profile_of(user)
+    if profile is None or not profile.lc_session_token:
+        raise SessionExpired()
+    return profile.lc_session_token
+
+
+def send_phone_change_code(
+    user: AbstractBaseUser, phone: str, *, validate_token: str | None = None
+) -> None:
+    """Send a code to the new number; a taken number is only refused once the code is proven."""
+    token = _session_token(user)
+    with contextlib.suppress(PhoneUnavailable):
+        provider().send_phone_change_code(phone, session_token=token, validate_token=validate_token)
+
+
+def change_phone(user: AbstractBaseUser, phone: str, code: str) -> PhoneProfile:
+    """Bind the new number; the old holder of a recycled number loses it locally."""
+    provider().change_phone(phone, code, session_token=_session_token(user))
+    with transaction.atomic():
+        profile = PhoneProfile.objects.select_for_update().get(user_id=user.pk)
+        old_phone = profile.phone_e164 or None
+        PhoneProfile.objects.filter(phone=phone).exclude(pk=profile.pk).update(
+            phone=None, phone_verified=False, phone_verified_at=None
+        )
+        now = timezone.now()
+        profile.phone = phone
+        profile.phone_verified, profile.phone_verified_at = True, now
+        profile.last_synced_at = now
+        profile.save()
+    signals.phone_changed.send(sender=PhoneProfile, user=user, old_phone=old_phone, new_phone=phone)
+    return profile
+
+
+# --- CAPTCHA and re-sync ------------------------------------------------------------------
+
+
+def request_captcha() -> CaptchaChallenge:
+    """A new CAPTCHA challenge."""
+    return provider().request_captcha()
+
+
+def verify_captcha(token: str, answer: str) -> str:
+    """The ``validate_token`` for a solved challenge."""
+    return provider().verify_captcha(token, answer)
+
+
+def resync(profile: PhoneProfile) -> PhoneProfile:
+    """Re-read the remote user and update the local profile (admin action)."""
+    if not profile.lc_object_id:
+        raise UnknownAccount()
+    remote = provider().fetch_user(profile.lc_object_id)
+    link_remote_user(sender=PhoneProfile, remote_user=remote)
+    profile.refresh_from_db()
+    return profile
+
+
+def send_code_kwargs(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :func:`send_code` from validated request data."""
+    return {
+        "sms_type": data.get("sms_type", "sms"),
+        "template": data.get("template") or None,
+        "variables": data.get("variables") or None,
+        "validate_token": data.get("validate_token") or None,
+    }

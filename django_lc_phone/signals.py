@@ -1,0 +1,28 @@
+"""The signals django-lc-phone sends. Declarations only; ``sync.py`` holds the built-in receiver.
+
+Every signal is sent with ``sender`` set to the class that sent it and these keyword arguments:
+"""
+
+from django.dispatch import Signal
+
+# A user signed in or signed up with the provider.
+#   remote_user: providers.base.RemoteUser (with its session token)
+#   request: the HttpRequest, or None
+# sync.link_remote_user answers with the local user it linked or created.
+remote_user_authenticated = Signal()
+
+# A local user was created for a remote one.
+#   user: the new local user; remote_user: providers.base.RemoteUser
+phone_user_created = Signal()
+
+# A user's phone number was verified.
+#   user; phone: E.164 string
+phone_verified = Signal()
+
+# A user's phone number changed.
+#   user; old_phone: E.164 string or None; new_phone: E.164 string
+phone_changed = Signal()
+
+# A user's password was reset by SMS code (other sessions should end).
+#   user (None when no local user is linked yet); phone: E.164 string
+password_reset = Signal()

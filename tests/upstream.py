@@ -1,0 +1,42 @@
+"""The test suite's LeanCloud: one in-process emulator that counts the calls it receives.
+
+``LC_PHONE["HTTP_SESSION_FACTORY"]`` points at :func:`session`, so the app's real client code
+(signing, JSON, error mapping) runs against the emulator with no socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import requests
+
+from django_lc_phone.emulator import Emulator
+from django_lc_phone.leancloud.inprocess import wsgi_session
+
+SERVER_URL = "http://leancloud.test"
+EMULATOR = Emulator()
+
+
+class CountingApp:
+    """Records (method, path) of every API request before the emulator answers it."""
+
+    def __init__(self, app: Emulator) -> None:
+        self.app = app
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/1.1/"):
+            self.calls.append((environ["REQUEST_METHOD"], path))
+        return self.app(environ, start_response)
+
+
+COUNTER = CountingApp(EMULATOR)
+
+
+def session() -> requests.Session:
+    """The factory named in the test settings."""
+    return wsgi_session(COUNTER, SERVER_URL)
