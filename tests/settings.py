@@ -1,4 +1,27 @@
-"""Minimal settings for the test suite: SQLite in memory, locmem cache."""
+"""Settings for the test suite: PostgreSQL and Redis when they are there, else SQLite and locmem.
+
+``LC_PHONE_TEST_SERVICES`` chooses: ``auto`` (the default: use PostgreSQL and Redis when both
+answer on 127.0.0.1), ``on`` or ``off``. With ``CI=true`` and ``auto`` they are mandatory: when
+they are missing the suite fails instead of quietly falling back.
+"""
+
+import os
+import socket
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+_CHOICE = os.environ.get("LC_PHONE_TEST_SERVICES", "auto").lower()
+USE_SERVICES = _CHOICE == "on" or (
+    _CHOICE == "auto"
+    and (os.environ.get("CI", "").lower() == "true" or (_answers(5432) and _answers(6379)))
+)
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -13,7 +36,28 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_lc_phone",
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+if USE_SERVICES:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": "127.0.0.1",
+            "PORT": "5432",
+            "USER": os.environ.get("LC_PHONE_TEST_PG_USER", "postgres"),
+            "NAME": "test",
+            # One test database per run, so parallel runs on one server never collide.
+            "TEST": {"NAME": f"test_lc_phone_{os.getpid()}"},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("LC_PHONE_TEST_REDIS", "redis://127.0.0.1:6379/7"),
+            "KEY_PREFIX": f"lc_phone_tests_{os.getpid()}",
+        }
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ROOT_URLCONF = "tests.urls"
 TEMPLATES = [
     {
