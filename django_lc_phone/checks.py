@@ -1,25 +1,35 @@
-"""System checks for ``LC_PHONE``, as data: each check has an id, a message and a hint."""
+"""System checks for ``LC_PHONE``, as data: each check has an id, a message and a hint.
+
+One small function per check, each registered with the ``lc_phone`` tag (``manage.py check
+--tag lc_phone``) and the standard tag it belongs to. A check never raises on bad settings: it
+reports them.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Sequence
 from typing import Any, Final
+from urllib.parse import urlsplit
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core import checks
 from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils.module_loading import import_string
 
 from .conf import get_settings, unknown_keys
 
+TAG: Final = "lc_phone"
 BACKENDS: Final = (
     "django_lc_phone.backends.PhoneCodeBackend",
     "django_lc_phone.backends.PhonePasswordBackend",
 )
-_PER_PROCESS_CACHES: Final = (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-)
+# Cache backends whose state lives in one process (or nowhere): limits are not shared.
+_PER_PROCESS_CACHES: Final = (LocMemCache, DummyCache)
+_CREDENTIALS: Final = ("APP_ID", "APP_KEY", "SERVER_URL")
 
 
 class Messages:
@@ -28,6 +38,7 @@ class Messages:
     E001 = "LC_PHONE is missing {keys} for the LeanCloud provider."
     E002 = "LC_PHONE['PROVIDER'] {provider!r} cannot be imported."
     E003 = "LC_PHONE['TOKEN_ISSUER'] is 'authtoken' but rest_framework.authtoken is not installed."
+    E004 = "LC_PHONE['TOKEN_ISSUER'] {issuer!r} cannot be imported."
     W001 = "LC_PHONE has unknown keys: {keys}."
     W002 = "No django_lc_phone backend is in AUTHENTICATION_BACKENDS."
     W003 = "LC_PHONE['SERVER_URL'] is not https while DEBUG is off."
@@ -40,39 +51,116 @@ class Hints:
     E001 = "Set APP_ID, APP_KEY and SERVER_URL (your app's bound API domain)."
     E002 = "Use 'leancloud' or the dotted path of a PhoneAuthProvider class."
     E003 = "Add 'rest_framework.authtoken' to INSTALLED_APPS or choose another TOKEN_ISSUER."
+    E004 = (
+        "Use 'authtoken', 'session', 'simplejwt' (with djangorestframework-simplejwt installed) "
+        "or the dotted path of a TokenIssuer class."
+    )
     W001 = "Check the spelling against docs/settings.md."
     W002 = f"Add {BACKENDS[0]!r} and/or {BACKENDS[1]!r}."
     W003 = "LeanCloud credentials and session tokens must not travel in clear text."
     W004 = "Use a shared cache such as Redis or Memcached in production."
 
 
-@checks.register(checks.Tags.security, deploy=False)
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Every ``lc_phone.*`` check."""
+CheckResult = list[checks.CheckMessage]
+AppConfigs = Sequence[AppConfig] | None
+
+
+def _uses_leancloud() -> bool | None:
+    """Whether the provider is LeanCloud's (``None``: it cannot be imported)."""
+    from .providers import _BUILTIN
+    from .providers.leancloud import LeanCloudProvider
+
+    name = get_settings().PROVIDER
+    try:
+        provider = import_string(_BUILTIN.get(name, name))
+    except ImportError:
+        return None
+    return isinstance(provider, type) and issubclass(provider, LeanCloudProvider)
+
+
+@checks.register(TAG)
+def check_provider(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E002: the provider can be imported."""
+    if _uses_leancloud() is None:
+        return [_error("E002", provider=get_settings().PROVIDER)]
+    return []
+
+
+@checks.register(TAG)
+def check_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E001: LeanCloud's provider has an app id, app key and server URL."""
     conf = get_settings()
-    found: list[checks.CheckMessage] = []
-    if conf.PROVIDER == "leancloud":
-        missing = [k for k in ("APP_ID", "APP_KEY", "SERVER_URL") if not getattr(conf, k)]
-        if missing:
-            found.append(_error("E001", keys=", ".join(missing)))
-        elif not conf.SERVER_URL.startswith("https://") and not settings.DEBUG:
-            found.append(_warning("W003"))
-    else:
+    missing = [key for key in _CREDENTIALS if not getattr(conf, key)]
+    if missing and _uses_leancloud():
+        return [_error("E001", keys=", ".join(missing))]
+    return []
+
+
+@checks.register(TAG)
+def check_token_issuer(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E003 / E004: the token issuer's app or package is there."""
+    issuer = get_settings().TOKEN_ISSUER
+    if issuer == "authtoken":
+        return [] if apps.is_installed("rest_framework.authtoken") else [_error("E003")]
+    if issuer == "simplejwt":
+        found = importlib.util.find_spec("rest_framework_simplejwt") is not None
+        return [] if found else [_error("E004", issuer=issuer)]
+    if issuer == "session":
+        return []
+    try:
+        import_string(issuer)
+    except ImportError:
+        return [_error("E004", issuer=issuer)]
+    return []
+
+
+@checks.register(TAG)
+def check_unknown_keys(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """W001: every key of ``LC_PHONE`` is a setting."""
+    unknown = unknown_keys()
+    return [_warning("W001", keys=", ".join(unknown))] if unknown else []
+
+
+@checks.register(TAG, checks.Tags.security)
+def check_backends(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """W002: one of our authentication backends (or a subclass) is enabled."""
+    from .backends import PhoneCodeBackend, PhonePasswordBackend
+
+    for path in settings.AUTHENTICATION_BACKENDS:
+        if path in BACKENDS:
+            return []
         try:
-            import_string(conf.PROVIDER)
+            backend = import_string(path)
         except ImportError:
-            found.append(_error("E002", provider=conf.PROVIDER))
-    uses_authtoken = conf.TOKEN_ISSUER == "authtoken"  # noqa: S105 - an issuer name
-    if uses_authtoken and not apps.is_installed("rest_framework.authtoken"):
-        found.append(_error("E003"))
-    if unknown_keys():
-        found.append(_warning("W001", keys=", ".join(unknown_keys())))
-    if not set(BACKENDS) & set(settings.AUTHENTICATION_BACKENDS):
-        found.append(_warning("W002"))
-    backend = caches["default"].__class__.__module__ + "." + caches["default"].__class__.__name__
-    if backend in _PER_PROCESS_CACHES and not settings.DEBUG:
-        found.append(_warning("W004", backend=backend))
-    return found
+            continue  # Django reports broken backend paths itself, at the first login
+        if isinstance(backend, type) and issubclass(
+            backend, (PhoneCodeBackend, PhonePasswordBackend)
+        ):
+            return []
+    return [_warning("W002")]
+
+
+@checks.register(TAG, checks.Tags.security)
+def check_server_url(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """W003: LeanCloud is reached over https unless DEBUG is on."""
+    url = get_settings().SERVER_URL
+    if not url or settings.DEBUG or not _uses_leancloud():
+        return []
+    if urlsplit(url).scheme.lower() != "https":
+        return [_warning("W003")]
+    return []
+
+
+@checks.register(TAG, checks.Tags.caches)
+def check_cache(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """W004: the default cache is shared between processes unless DEBUG is on."""
+    if settings.DEBUG:
+        return []
+    cache = caches["default"]
+    if isinstance(cache, _PER_PROCESS_CACHES):
+        backend = f"{type(cache).__module__}.{type(cache).__qualname__}"
+        return [_warning("W004", backend=backend)]
+    return []
 
 
 def _error(check_id: str, **values: Any) -> checks.Error:

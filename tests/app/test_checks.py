@@ -1,0 +1,349 @@
+"""The system checks, by id, compared as exact ``CheckMessage`` objects (axes style)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core import checks
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import modify_settings, override_settings
+
+from django_lc_phone import checks as lc_checks
+from django_lc_phone.backends import PhonePasswordBackend
+
+GOOD_LC_PHONE = {
+    "APP_ID": "real-app-id",
+    "APP_KEY": "real-app-key",
+    "MASTER_KEY": "real-master-key",
+    "SERVER_URL": "https://api.example.com",
+}
+SHARED_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",  # never connected to: the checks only look
+    }
+}
+LOCMEM_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_lc_phone.backends.PhoneCodeBackend",
+]
+MODEL_BACKEND_ONLY = ["django.contrib.auth.backends.ModelBackend"]
+
+E001_HINT = "Set APP_ID, APP_KEY and SERVER_URL (your app's bound API domain)."
+E002_HINT = "Use 'leancloud' or the dotted path of a PhoneAuthProvider class."
+E004_HINT = (
+    "Use 'authtoken', 'session', 'simplejwt' (with djangorestframework-simplejwt installed) "
+    "or the dotted path of a TokenIssuer class."
+)
+
+
+class OtherProvider:
+    """A provider that is not LeanCloud's: it needs no LeanCloud credentials."""
+
+
+class MyPhonePasswordBackend(PhonePasswordBackend):
+    """A project's own subclass of one of our backends."""
+
+
+class SharedLocMemCache(LocMemCache):
+    """Still per-process, whatever its name says."""
+
+
+@contextmanager
+def configured(*, debug: bool = False, **lc_phone: str | None) -> Iterator[None]:
+    """A correct production configuration, with ``LC_PHONE`` keys replaced or (None) removed."""
+    value = {k: v for k, v in {**GOOD_LC_PHONE, **lc_phone}.items() if v is not None}
+    with override_settings(
+        LC_PHONE=value, DEBUG=debug, CACHES=SHARED_CACHE, AUTHENTICATION_BACKENDS=BACKENDS
+    ):
+        yield
+
+
+def lc_phone_messages() -> list[checks.CheckMessage]:
+    """What ``manage.py check`` reports under the ``lc_phone`` tag."""
+    return checks.run_checks(tags=[lc_checks.TAG])
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[str]:
+    """The ids, sorted."""
+    return sorted(str(m.id) for m in messages)
+
+
+# --- a correct configuration ------------------------------------------------------------------
+
+
+def test_a_correct_configuration_has_no_message() -> None:
+    with configured():
+        assert lc_phone_messages() == []
+        call_command("check", "--fail-level", "WARNING", "--tag", lc_checks.TAG)
+
+
+def test_every_check_is_registered_with_the_lc_phone_tag() -> None:
+    broken = configured(APP_ID=None, TOKEN_ISSUER="no.such.Issuer", APP_KEYS="typo")
+    with broken, override_settings(CACHES=LOCMEM_CACHE):
+        with override_settings(AUTHENTICATION_BACKENDS=MODEL_BACKEND_ONLY):
+            found = ids(lc_phone_messages())
+        assert found == [
+            "lc_phone.E001",
+            "lc_phone.E004",
+            "lc_phone.W001",
+            "lc_phone.W002",
+            "lc_phone.W004",
+        ]
+        with pytest.raises(SystemCheckError, match=r"lc_phone\.E001"):
+            call_command("check")
+    with configured(SERVER_URL="http://api.example.com"):
+        assert ids(lc_phone_messages()) == ["lc_phone.W003"]
+    with (
+        configured(PROVIDER="no.such.Provider"),
+        modify_settings(INSTALLED_APPS={"remove": ["rest_framework.authtoken"]}),
+    ):
+        assert ids(lc_phone_messages()) == ["lc_phone.E002", "lc_phone.E003"]
+
+
+def test_the_test_settings_warn_only_about_http_and_maybe_the_cache() -> None:
+    """The suite's own settings: an http emulator URL, and locmem unless Redis is there."""
+    expected = ["lc_phone.W003"]
+    if settings.CACHES["default"]["BACKEND"].endswith(".LocMemCache"):
+        expected.append("lc_phone.W004")
+    assert ids(lc_phone_messages()) == expected
+
+
+# --- E001: credentials ------------------------------------------------------------------------
+
+
+def test_e001_missing_credentials() -> None:
+    with configured(APP_ID=None, APP_KEY=""):
+        assert lc_checks.check_credentials() == [
+            checks.Error(
+                "LC_PHONE is missing APP_ID, APP_KEY for the LeanCloud provider.",
+                hint=E001_HINT,
+                id="lc_phone.E001",
+            )
+        ]
+    with configured(SERVER_URL=None):
+        assert lc_checks.check_credentials() == [
+            checks.Error(
+                "LC_PHONE is missing SERVER_URL for the LeanCloud provider.",
+                hint=E001_HINT,
+                id="lc_phone.E001",
+            )
+        ]
+
+
+def test_e001_without_lc_phone_at_all() -> None:
+    with override_settings(LC_PHONE={}):
+        assert lc_checks.check_credentials() == [
+            checks.Error(
+                "LC_PHONE is missing APP_ID, APP_KEY, SERVER_URL for the LeanCloud provider.",
+                hint=E001_HINT,
+                id="lc_phone.E001",
+            )
+        ]
+
+
+def test_e001_applies_to_leancloud_named_by_its_dotted_path() -> None:
+    path = "django_lc_phone.providers.leancloud.LeanCloudProvider"
+    with configured(PROVIDER=path, APP_KEY=None):
+        assert [m.msg for m in lc_checks.check_credentials()] == [
+            "LC_PHONE is missing APP_KEY for the LeanCloud provider."
+        ]
+
+
+def test_e001_not_for_another_provider() -> None:
+    with configured(PROVIDER=f"{__name__}.OtherProvider", APP_ID=None, APP_KEY=None):
+        assert lc_checks.check_credentials() == []
+        assert lc_phone_messages() == []
+
+
+# --- E002: provider -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "provider", ["no.such.Provider", "leancloudx", f"{__name__}.MissingProvider"]
+)
+def test_e002_provider_cannot_be_imported(provider: str) -> None:
+    with configured(PROVIDER=provider):
+        assert lc_checks.check_provider() == [
+            checks.Error(
+                f"LC_PHONE['PROVIDER'] {provider!r} cannot be imported.",
+                hint=E002_HINT,
+                id="lc_phone.E002",
+            )
+        ]
+        # Credentials and the URL are LeanCloud's business: not reported for an unknown provider.
+        assert lc_checks.check_credentials() == []
+
+
+@pytest.mark.parametrize("provider", ["leancloud", f"{__name__}.OtherProvider"])
+def test_e002_not_for_importable_providers(provider: str) -> None:
+    with configured(PROVIDER=provider):
+        assert lc_checks.check_provider() == []
+
+
+# --- E003 / E004: token issuer ------------------------------------------------------------------
+
+
+def test_e003_authtoken_issuer_without_the_app() -> None:
+    with configured(), modify_settings(INSTALLED_APPS={"remove": ["rest_framework.authtoken"]}):
+        assert lc_checks.check_token_issuer() == [
+            checks.Error(
+                "LC_PHONE['TOKEN_ISSUER'] is 'authtoken' but rest_framework.authtoken is not "
+                "installed.",
+                hint="Add 'rest_framework.authtoken' to INSTALLED_APPS or choose another "
+                "TOKEN_ISSUER.",
+                id="lc_phone.E003",
+            )
+        ]
+        with configured(TOKEN_ISSUER="session"):
+            assert lc_checks.check_token_issuer() == []
+
+
+def test_e004_issuer_cannot_be_imported() -> None:
+    with configured(TOKEN_ISSUER="no.such.Issuer"):
+        assert lc_checks.check_token_issuer() == [
+            checks.Error(
+                "LC_PHONE['TOKEN_ISSUER'] 'no.such.Issuer' cannot be imported.",
+                hint=E004_HINT,
+                id="lc_phone.E004",
+            )
+        ]
+
+
+def test_e004_simplejwt_issuer_without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name == "rest_framework_simplejwt" else real_find_spec(name, *args)
+
+    with configured(TOKEN_ISSUER="simplejwt"):
+        assert lc_checks.check_token_issuer() == []  # installed with the test extra
+        monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+        assert lc_checks.check_token_issuer() == [
+            checks.Error(
+                "LC_PHONE['TOKEN_ISSUER'] 'simplejwt' cannot be imported.",
+                hint=E004_HINT,
+                id="lc_phone.E004",
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    "issuer", ["authtoken", "session", "simplejwt", "django_lc_phone.tokens.SessionIssuer"]
+)
+def test_no_issuer_message_for_working_issuers(issuer: str) -> None:
+    with configured(TOKEN_ISSUER=issuer):
+        assert lc_checks.check_token_issuer() == []
+
+
+# --- W001: unknown keys -------------------------------------------------------------------------
+
+
+def test_w001_unknown_keys() -> None:
+    with override_settings(LC_PHONE={**GOOD_LC_PHONE, "APP_KEYS": "x", "SERVER_URL ": "y"}):
+        assert lc_checks.check_unknown_keys() == [
+            checks.Warning(
+                "LC_PHONE has unknown keys: APP_KEYS, SERVER_URL .",
+                hint="Check the spelling against docs/settings.md.",
+                id="lc_phone.W001",
+            )
+        ]
+    with configured():
+        assert lc_checks.check_unknown_keys() == []
+
+
+# --- W002: backends -----------------------------------------------------------------------------
+
+
+def test_w002_no_phone_backend() -> None:
+    with configured(), override_settings(AUTHENTICATION_BACKENDS=MODEL_BACKEND_ONLY):
+        assert lc_checks.check_backends() == [
+            checks.Warning(
+                "No django_lc_phone backend is in AUTHENTICATION_BACKENDS.",
+                hint="Add 'django_lc_phone.backends.PhoneCodeBackend' and/or "
+                "'django_lc_phone.backends.PhonePasswordBackend'.",
+                id="lc_phone.W002",
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django_lc_phone.backends.PhoneCodeBackend",
+        "django_lc_phone.backends.PhonePasswordBackend",
+        f"{__name__}.MyPhonePasswordBackend",
+    ],
+)
+def test_w002_not_with_a_phone_backend_or_a_subclass(backend: str) -> None:
+    with configured(), override_settings(AUTHENTICATION_BACKENDS=[*MODEL_BACKEND_ONLY, backend]):
+        assert lc_checks.check_backends() == []
+
+
+def test_w002_ignores_broken_paths_and_other_backends() -> None:
+    paths = ["no.such.Backend", f"{ModelBackend.__module__}.ModelBackend"]
+    with configured(), override_settings(AUTHENTICATION_BACKENDS=paths):
+        assert [m.id for m in lc_checks.check_backends()] == ["lc_phone.W002"]
+
+
+# --- W003: http SERVER_URL ----------------------------------------------------------------------
+
+W003 = checks.Warning(
+    "LC_PHONE['SERVER_URL'] is not https while DEBUG is off.",
+    hint="LeanCloud credentials and session tokens must not travel in clear text.",
+    id="lc_phone.W003",
+)
+
+
+@pytest.mark.parametrize("url", ["http://api.example.com", "api.example.com", "ftp://x.example"])
+def test_w003_server_url_not_https_with_debug_off(url: str) -> None:
+    with configured(SERVER_URL=url):
+        assert lc_checks.check_server_url() == [W003]
+
+
+def test_w003_not_with_debug_on_https_or_another_provider() -> None:
+    with configured(SERVER_URL="http://api.example.com", debug=True):
+        assert lc_checks.check_server_url() == []
+    with configured(SERVER_URL="HTTPS://api.example.com"):
+        assert lc_checks.check_server_url() == []
+    with configured(SERVER_URL="http://api.example.com", PROVIDER=f"{__name__}.OtherProvider"):
+        assert lc_checks.check_server_url() == []
+
+
+# --- W004: per-process cache --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+        f"{__name__}.SharedLocMemCache",
+    ],
+)
+def test_w004_per_process_cache_with_debug_off(backend: str) -> None:
+    with configured(), override_settings(CACHES={"default": {"BACKEND": backend}}):
+        assert lc_checks.check_cache() == [
+            checks.Warning(
+                f"The default cache is per-process ({backend}); limits are not shared "
+                "between workers.",
+                hint="Use a shared cache such as Redis or Memcached in production.",
+                id="lc_phone.W004",
+            )
+        ]
+
+
+def test_w004_not_with_debug_on_or_a_shared_cache() -> None:
+    with configured(debug=True), override_settings(CACHES=LOCMEM_CACHE):
+        assert lc_checks.check_cache() == []
+    with configured():
+        assert lc_checks.check_cache() == []
