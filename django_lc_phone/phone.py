@@ -10,9 +10,10 @@ import phonenumbers
 from .conf import get_settings
 from .exceptions import InvalidPhoneNumber
 
-# What a person may type: ASCII digits, a leading +, and the usual separators. phonenumbers
-# would accept full-width digits and letters (vanity numbers); we do not.
-_TYPED: Final = re.compile(r"^\+?[0-9][0-9 ().\-]{3,30}$")
+# What a person may type: ASCII digits, a leading +, and the usual separators between digits.
+# phonenumbers would accept full-width digits, letters (vanity numbers) and surrounding
+# whitespace; we do not (a number with a trailing space is refused, not repaired).
+_TYPED: Final = re.compile(r"^\+?[0-9][0-9 ().\-]{2,29}[0-9]$")
 
 
 def normalize_phone(value: Any, region: str | None = None) -> str:

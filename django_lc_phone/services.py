@@ -65,8 +65,16 @@ def link(remote: RemoteUser, request: HttpRequest | None = None) -> AbstractBase
 
 
 def profile_of(user: AbstractBaseUser) -> PhoneProfile | None:
-    """The user's phone profile, if any."""
-    return PhoneProfile.objects.filter(user_id=user.pk).first()
+    """The user's phone profile, if any (read now, and cached as ``user.lc_phone_profile``)."""
+    profile = PhoneProfile.objects.filter(user_id=user.pk).first()
+    if profile is not None:
+        _attach(profile, user)
+    return profile
+
+
+def _attach(profile: PhoneProfile, user: AbstractBaseUser) -> None:
+    """Cache ``profile`` on ``user`` (both ends of the one-to-one), so callers see it as is."""
+    profile.user = user  # type: ignore[assignment]
 
 
 # --- generic codes ------------------------------------------------------------------------
@@ -178,10 +186,10 @@ def verify_phone(user: AbstractBaseUser, code: str) -> PhoneProfile:
     profile = _profile_with_phone(user)
     provider().verify_phone(profile.phone_e164, code)
     now = timezone.now()
-    PhoneProfile.objects.filter(pk=profile.pk).update(
-        phone_verified=True, phone_verified_at=now, last_synced_at=now
+    profile.phone_verified, profile.phone_verified_at, profile.last_synced_at = True, now, now
+    profile.save(
+        update_fields=["phone_verified", "phone_verified_at", "last_synced_at", "updated_at"]
     )
-    profile.refresh_from_db()
     signals.phone_verified.send(sender=PhoneProfile, user=user, phone=profile.phone_e164)
     return profile
 
@@ -216,6 +224,7 @@ def change_phone(user: AbstractBaseUser, phone: str, code: str) -> PhoneProfile:
         profile.phone_verified, profile.phone_verified_at = True, now
         profile.last_synced_at = now
         profile.save()
+    _attach(profile, user)
     signals.phone_changed.send(sender=PhoneProfile, user=user, old_phone=old_phone, new_phone=phone)
     return profile
 

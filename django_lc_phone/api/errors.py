@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -81,6 +82,8 @@ _PROMOTED_CODES: Final = frozenset({"invalid_phone", "invalid_code"})
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (status, ``Retry-After``, ``WWW-Authenticate``) with our body shape."""
+    if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: JSON, not Django's page
+        exc = PhoneAPIError(413, "request_too_large", _("The request body is too large."))
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
         return response

@@ -9,12 +9,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from ..exceptions import InvalidPhoneNumber
 from ..phone import normalize_phone
 
 _CODE: Final = re.compile(r"^[0-9]{6}$")
 _VARIABLE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+# requestSmsCode's own body keys: a template variable must not set or override them.
+_RESERVED_VARIABLES: Final = frozenset(
+    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
+)
 
 
 class PhoneField(serializers.CharField):
@@ -26,6 +31,12 @@ class PhoneField(serializers.CharField):
         kwargs.setdefault("trim_whitespace", False)  # " +86..." is refused, not repaired
         kwargs.setdefault("max_length", 32)
         super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        """``""`` and ``null`` are invalid numbers too (one error code for every bad phone)."""
+        if data is None or data == "":
+            self.fail("invalid_phone")
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> str:
         """Normalise through phonenumbers."""
@@ -45,6 +56,12 @@ class CodeField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        """``""`` and ``null`` are invalid codes too (one error code for every bad code)."""
+        if data is None or data == "":
+            self.fail("invalid_code")
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> str:
         """Refuse anything but six ASCII digits (it goes into an upstream URL path)."""
@@ -89,7 +106,7 @@ class SmsCodeRequestSerializer(serializers.Serializer[Any]):
     def validate_variables(self, value: dict[str, str]) -> dict[str, str]:
         """At most 16 template variables with plain names (they become upstream body keys)."""
         if len(value) > 16 or not all(
-            re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", k) for k in value
+            _VARIABLE.fullmatch(k) and k not in _RESERVED_VARIABLES for k in value
         ):
             raise serializers.ValidationError(_("Invalid template variables."), code="invalid")
         return value
@@ -99,6 +116,12 @@ class PhoneSerializer(serializers.Serializer[Any]):
     """A phone number (and an optional CAPTCHA ``validate_token``)."""
 
     phone = PhoneField()
+    validate_token = _validate_token()
+
+
+class ValidateTokenRequestSerializer(serializers.Serializer[Any]):
+    """Just an optional CAPTCHA ``validate_token`` (``phone/verify/sms-code/``)."""
+
     validate_token = _validate_token()
 
 

@@ -9,8 +9,10 @@ from django.contrib.auth import authenticate
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +24,39 @@ from ..tokens import get_issuer
 from . import serializers as s
 from .errors import exception_handler, to_api_error
 
-_ERRORS: Final = dict.fromkeys((400, 401, 409, 429, 502, 503, 504), s.ErrorSerializer)
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(s.ErrorSerializer, description=description)
+
+
+# Every error an endpoint can answer, with the stable codes each status carries.
+_ERRORS: Final = {
+    400: _error(
+        "Bad input or a wrong code: `invalid`, `invalid_phone`, `invalid_code`, `not_allowed`,"
+        " `captcha_required`, `invalid_captcha`, `no_phone`."
+    ),
+    401: _error(
+        "Not signed in, or bad credentials: `not_authenticated`, `authentication_failed`,"
+        " `invalid_credentials`, `session_expired`."
+    ),
+    409: _error("The number belongs to another account: `phone_unavailable`."),
+    429: _error("Throttled: `sms_rate_limited`, `too_many_attempts`. See `Retry-After`."),
+    502: _error("The provider failed: `bad_upstream_response`, `sms_delivery_failed`."),
+    503: _error("The provider is unavailable: `upstream_unavailable`. See `Retry-After`."),
+    504: _error("The provider did not answer in time: `upstream_timeout`."),
+}
+# Only for endpoints that take a body.
+_BODY_ERRORS: Final = {
+    413: _error("The body is too large: `request_too_large`."),
+    415: _error("The body is not JSON: `unsupported_media_type`."),
+}
+_RETRY_AFTER: Final = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    description="Seconds to wait before trying again.",
+    response=[429, 503],
+)
 CODE_SENT_DETAIL: Final = _("If this number can receive codes, one has been sent.")
 
 
@@ -36,7 +70,9 @@ def _code_sent() -> Response:
 
 def _doc(request: Any, ok: Any, ok_status: int = 200, **extra: Any) -> Callable[[Any], Any]:
     responses: dict[int, Any] = {ok_status: ok, **_ERRORS}
-    return extend_schema(request=request, responses=responses, **extra)
+    if request is not None:
+        responses.update(_BODY_ERRORS)
+    return extend_schema(request=request, responses=responses, parameters=[_RETRY_AFTER], **extra)
 
 
 @method_decorator(sensitive_post_parameters("password", "code"), name="dispatch")
@@ -44,6 +80,7 @@ class PhoneAPIView(APIView):
     """Base view: domain errors become API errors; bodies are ``{"code", "detail"}``."""
 
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]  # JSON in: form bodies are a 415
 
     def get_exception_handler(self) -> Callable[..., Response | None]:
         """Our error body shape, without touching the project's ``EXCEPTION_HANDLER``."""
@@ -168,11 +205,14 @@ class SignedInView(PhoneAPIView):
 class PhoneVerifyCodeView(SignedInView):
     """Send a code to the signed-in user's phone."""
 
-    @_doc(None, s.MessageSerializer, 202)
+    @_doc(s.ValidateTokenRequestSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
-        """``requestMobilePhoneVerify``."""
-        token = request.data.get("validate_token") if hasattr(request.data, "get") else None
-        services.send_verification_code(request.user, validate_token=token)  # type: ignore[arg-type]
+        """``requestMobilePhoneVerify``; the body may be empty."""
+        data = self.valid(s.ValidateTokenRequestSerializer)
+        services.send_verification_code(
+            request.user,  # type: ignore[arg-type]
+            validate_token=data.get("validate_token"),
+        )
         return _code_sent()
 
 
@@ -183,8 +223,9 @@ class PhoneVerifyView(SignedInView):
     def post(self, request: Request) -> Response:
         """``verifyMobilePhone``."""
         data = self.valid(s.CodeSerializer)
+        # The service leaves the updated profile cached on request.user.
         services.verify_phone(request.user, data["code"])  # type: ignore[arg-type]
-        return Response(s.UserSerializer(_fresh(request)).data)
+        return Response(s.UserSerializer(request.user).data)
 
 
 class PhoneChangeCodeView(SignedInView):
@@ -209,8 +250,9 @@ class PhoneChangeView(SignedInView):
     def post(self, request: Request) -> Response:
         """``changePhoneNumber``."""
         data = self.valid(s.PhoneCodeSerializer)
+        # The service leaves the updated profile cached on request.user.
         services.change_phone(request.user, data["phone"], data["code"])  # type: ignore[arg-type]
-        return Response(s.UserSerializer(_fresh(request)).data)
+        return Response(s.UserSerializer(request.user).data)
 
 
 class CaptchaView(PhoneAPIView):

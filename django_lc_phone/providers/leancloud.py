@@ -59,12 +59,9 @@ _TRANSLATION: Final[
 ] = (
     (LeanCloudInvalidArgument, lambda e: domain.InvalidCode()),
     (LeanCloudTimeout, lambda e: _timeout_or_unavailable(e)),
-    (
-        LeanCloudConnectionError,
-        lambda e: (
-            domain.ProviderUnavailable() if not e.request_sent else domain.BadProviderResponse()
-        ),
-    ),
+    # Refused, unreachable, or dropped with no answer at all: the service is not there (503).
+    # Nothing was answered, so nothing invalid was answered (502 is for bad answers).
+    (LeanCloudConnectionError, lambda e: domain.ProviderUnavailable()),
     (LeanCloudBadResponse, lambda e: domain.BadProviderResponse()),
     (LeanCloudInvalidCode, lambda e: domain.InvalidCode()),
     (LeanCloudRateLimited, lambda e: domain.SendThrottled(retry_after=_SMS_RETRY_AFTER)),
@@ -82,7 +79,13 @@ _TRANSLATION: Final[
     # Ours to fix, not the client's: switched-off services and rejected keys.
     (LeanCloudServiceDisabled, lambda e: domain.ProviderUnavailable()),
     (LeanCloudAuthError, lambda e: domain.ProviderUnavailable()),
-    (LeanCloudUnavailable, lambda e: domain.ProviderUnavailable()),
+    # 124: LeanCloud gave up on its own backend in time; like our read timeout, a 504.
+    (
+        LeanCloudUnavailable,
+        lambda e: (
+            domain.ProviderTimeout() if e.code == Code.TIMEOUT else domain.ProviderUnavailable()
+        ),
+    ),
     (LeanCloudError, lambda e: domain.BadProviderResponse()),
 )
 

@@ -1,0 +1,146 @@
+"""Token issuers: DRF authtoken (the default), a Django session, SimpleJWT, or a dotted path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from django_lc_phone.models import PhoneProfile
+from tests import settings as test_settings
+from tests import upstream
+from tests.app._api import (
+    OTHER,
+    PASSWORD,
+    PHONE,
+    assert_error,
+    assert_no_session_token,
+    code,
+    post,
+    request_code,
+    url,
+)
+
+
+def _issuer(name: str) -> Any:
+    return override_settings(LC_PHONE={**test_settings.LC_PHONE, "TOKEN_ISSUER": name})
+
+
+def _signup(api: APIClient) -> Any:
+    sms = request_code(api)
+    response = post(api, "signup/", {"phone": PHONE, "code": sms, "password": PASSWORD})
+    assert response.status_code == 201, response.content
+    return response
+
+
+class FixedIssuer:
+    """A custom issuer named by dotted path."""
+
+    revoked: list[int] = []
+
+    def issue(self, request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
+        return {"token": f"fixed-{user.pk}", "expires_in": 60}
+
+    def revoke(self, request: HttpRequest, user: AbstractBaseUser) -> None:
+        self.revoked.append(user.pk)
+
+
+def test_authtoken_is_the_default(api: APIClient, lc: upstream.CountingApp) -> None:
+    response = _signup(api)
+    body = response.json()
+    assert Token.objects.get().key == body["token"]
+    assert "sessionid" not in response.cookies
+    assert "refresh" not in body
+    api.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert api.get(url("me/")).status_code == 200
+    login = post(APIClient(), "login/", {"phone": PHONE, "password": PASSWORD})
+    assert login.json()["token"] == body["token"]  # one token per user
+    assert Token.objects.count() == 1
+
+
+def test_session_issuer(api: APIClient, lc: upstream.CountingApp) -> None:
+    with _issuer("session"):
+        response = _signup(api)
+        body = response.json()
+        assert set(body) == {"token", "user", "created"}
+        assert body["token"] is None
+        assert response.cookies[settings.SESSION_COOKIE_NAME].value
+        assert Token.objects.count() == 0
+        assert_no_session_token(response, PhoneProfile.objects.get().lc_session_token)
+        me = api.get(url("me/"))
+        assert me.status_code == 200, me.content
+        assert me.json() == body["user"]
+        assert api.session["_auth_user_backend"] == "django_lc_phone.backends.PhoneCodeBackend"
+
+        browser = APIClient()
+        login = post(browser, "login/", {"phone": PHONE, "password": PASSWORD})
+        assert login.status_code == 200, login.content
+        assert login.json()["token"] is None
+        backend = browser.session["_auth_user_backend"]
+        assert backend == "django_lc_phone.backends.PhonePasswordBackend"
+        assert browser.get(url("me/")).json() == body["user"]
+        upstream.EMULATOR.clock.advance(61)
+        assert post(browser, "phone/change/sms-code/", {"phone": OTHER}).status_code == 202
+        changed = post(browser, "phone/change/", {"phone": OTHER, "code": code(OTHER)})
+        assert changed.status_code == 200, changed.content
+        assert changed.json()["phone"] == OTHER
+        assert browser.get(url("me/")).json()["phone"] == OTHER
+
+        assert post(browser, "logout/").status_code == 204
+        assert_error(browser.get(url("me/")), 401, "not_authenticated")
+        assert api.get(url("me/")).status_code == 200  # the other session lives on
+
+
+# SimpleJWT signs with SECRET_KEY, which is short in the test settings (not a finding here).
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_simplejwt_issuer(
+    api: APIClient, lc: upstream.CountingApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("rest_framework_simplejwt")
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+
+    from django_lc_phone.api.views import PhoneAPIView
+
+    # DRF reads DEFAULT_AUTHENTICATION_CLASSES once, when rest_framework.views is imported, so
+    # overriding REST_FRAMEWORK in a test cannot reach views that already exist: set the class
+    # attribute the setting would have given them.
+    monkeypatch.setattr(PhoneAPIView, "authentication_classes", [JWTAuthentication])
+    with _issuer("simplejwt"):
+        response = _signup(api)
+        body = response.json()
+        assert set(body) == {"token", "refresh", "user", "created"}
+        assert body["token"].count(".") == 2  # a JWT: header.payload.signature
+        assert body["refresh"].count(".") == 2
+        assert body["token"] != body["refresh"]
+        assert Token.objects.count() == 0
+        assert "sessionid" not in response.cookies
+        assert_no_session_token(response, PhoneProfile.objects.get().lc_session_token)
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")
+        me = client.get(url("me/"))
+        assert me.status_code == 200, me.content
+        assert me.json() == body["user"]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['refresh']}")
+        assert client.get(url("me/")).status_code == 401  # a refresh token is no access token
+
+        login = post(APIClient(), "login/", {"phone": PHONE, "password": PASSWORD})
+        assert login.status_code == 200, login.content
+        assert set(login.json()) == {"token", "refresh", "user", "created"}
+
+
+def test_a_dotted_path_issuer(api: APIClient, lc: upstream.CountingApp) -> None:
+    FixedIssuer.revoked.clear()
+    with _issuer("tests.app.test_tokens.FixedIssuer"):
+        body = _signup(api).json()
+        assert body["token"] == f"fixed-{body['user']['id']}"
+        assert body["expires_in"] == 60
+        api.force_authenticate(PhoneProfile.objects.get().user)
+        assert post(api, "logout/").status_code == 204
+    assert FixedIssuer.revoked == [int(body["user"]["id"])]
