@@ -7,15 +7,24 @@ object in-process through :func:`session` (``LC_PHONE["HTTP_SESSION_FACTORY"]``)
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any
 
 import requests
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 
 from django_lc_phone.emulator import Emulator, EmulatorConfig
 from django_lc_phone.leancloud.inprocess import wsgi_session
 
-# The base URL the app's client uses in-process; requests to it never touch the network.
-INPROCESS_URL = "http://emulator.example.invalid"
+# The base URL the app's client uses in-process; requests to it never touch the network
+# (https, so the system check for a clear-text SERVER_URL has nothing to say).
+INPROCESS_URL = "https://emulator.example.invalid"
+
+# The scheme and host of the site request being served, so that the links the emulator builds
+# from its own address (a CAPTCHA's image URL) point at this site, which serves /1.1/ too.
+_site: ContextVar[tuple[str, str] | None] = ContextVar("example_site", default=None)
 
 
 @functools.cache
@@ -30,6 +39,29 @@ def emulator() -> Emulator:
     return Emulator(config, state_path=settings.EMULATOR_STATE)
 
 
+def _as_site(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The emulator, seeing in-process requests as if they came to this site's address."""
+    site = _site.get()
+    if site is not None:
+        environ = {**environ, "wsgi.url_scheme": site[0], "HTTP_HOST": site[1]}
+    return emulator()(environ, start_response)
+
+
 def session() -> requests.Session:
     """``LC_PHONE["HTTP_SESSION_FACTORY"]`` in emulator mode."""
-    return wsgi_session(emulator(), INPROCESS_URL)
+    return wsgi_session(_as_site, INPROCESS_URL)
+
+
+class SiteAddressMiddleware:
+    """Remembers the current request's scheme and host for :func:`_as_site` (emulator mode)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        """Serve the request with its address known to the in-process emulator."""
+        token = _site.set((request.scheme or "http", request.get_host()))
+        try:
+            return self.get_response(request)
+        finally:
+            _site.reset(token)

@@ -1,7 +1,17 @@
 """Settings for the example site: SQLite, and the in-process LeanCloud emulator by default.
 
-Set ``LEANCLOUD_SERVER_URL`` (with ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY`` and
-``LEANCLOUD_MASTER_KEY``) to talk to a real LeanCloud app instead of the emulator.
+Environment variables:
+
+- ``LEANCLOUD_SERVER_URL``: empty (the default) for emulator mode, where the site serves a
+  LeanCloud emulator itself; your app's API domain (e.g. ``https://api.example.com``) to talk to
+  a real LeanCloud app instead.
+- ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY``, ``LEANCLOUD_MASTER_KEY``: the app's credentials.
+  In emulator mode they default to the emulator's demo credentials, and the emulator accepts
+  whichever are set; in real mode they have no default (``manage.py check`` reports
+  ``lc_phone.E001`` when the id or key is missing).
+- ``EXAMPLE_DB`` and ``EMULATOR_STATE``: the SQLite files of the site and of the emulator.
+- ``DJANGO_DEBUG`` (``1`` by default) and ``DJANGO_SECRET_KEY``. With DEBUG on, ``migrate``
+  creates the demo admin account (see ``example_project/apps.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_lc_phone",
+    "example_project.apps.ExampleProjectConfig",
 ]
 
 MIDDLEWARE = [
@@ -73,12 +84,26 @@ LANGUAGE_CODE = "en-us"
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The password rules the API applies to new passwords (signup/, password-reset/).
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 LEANCLOUD_SERVER_URL = os.environ.get("LEANCLOUD_SERVER_URL", "")
 # Empty server URL: the site serves the emulator itself, at /1.1/ and /emulator/.
 USE_EMULATOR = not LEANCLOUD_SERVER_URL
-LEANCLOUD_APP_ID = os.environ.get("LEANCLOUD_APP_ID", DEMO_APP_ID)
-LEANCLOUD_APP_KEY = os.environ.get("LEANCLOUD_APP_KEY", DEMO_APP_KEY)
-LEANCLOUD_MASTER_KEY = os.environ.get("LEANCLOUD_MASTER_KEY", DEMO_MASTER_KEY)
+# The emulator accepts whatever credentials are set, the demo ones by default; a real
+# LeanCloud app needs its own, so there is no default then.
+LEANCLOUD_APP_ID = os.environ.get("LEANCLOUD_APP_ID", DEMO_APP_ID if USE_EMULATOR else "")
+LEANCLOUD_APP_KEY = os.environ.get("LEANCLOUD_APP_KEY", DEMO_APP_KEY if USE_EMULATOR else "")
+LEANCLOUD_MASTER_KEY = os.environ.get(
+    "LEANCLOUD_MASTER_KEY", DEMO_MASTER_KEY if USE_EMULATOR else ""
+)
 # Where the emulator keeps its LeanCloud users, so they outlive a restart like the site's own.
 EMULATOR_STATE = os.environ.get("EMULATOR_STATE", str(BASE_DIR / "example-emulator.sqlite3"))
 
@@ -95,6 +120,8 @@ if USE_EMULATOR:
 
     LC_PHONE["SERVER_URL"] = INPROCESS_URL
     LC_PHONE["HTTP_SESSION_FACTORY"] = "example_project.emulator.session"
+    # So that a CAPTCHA's image URL names this site, which serves the emulator's /1.1/.
+    MIDDLEWARE.append("example_project.emulator.SiteAddressMiddleware")
 else:
     LC_PHONE["SERVER_URL"] = LEANCLOUD_SERVER_URL
 
@@ -114,4 +141,6 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "django-lc-phone example",
     "DESCRIPTION": "Phone-number authentication backed by LeanCloud (or its emulator).",
     "VERSION": "0.1.0",
+    # The schema documents the phone API, not its own endpoint.
+    "SERVE_INCLUDE_SCHEMA": False,
 }

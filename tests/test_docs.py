@@ -1,0 +1,73 @@
+"""The documentation keeps up with the code: every setting, check, error code, endpoint, signal."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.dispatch import Signal
+
+from django_lc_phone import checks, conf, signals
+from django_lc_phone.api.errors import ERROR_TABLE
+from django_lc_phone.api.urls import urlpatterns
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def _read(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert lines[:6] == [
+        "# django-lc-phone",
+        "",
+        "```sh",
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && "
+        "python manage.py migrate && python manage.py runserver",
+        'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" && pytest',
+        "```",
+    ]
+
+
+def test_readme_links_every_doc() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in sorted(DOCS.glob("*.md")):
+        assert f"(docs/{page.name})" in readme
+
+
+@pytest.mark.parametrize("key", sorted(conf.DEFAULTS))
+def test_every_setting_is_documented_with_its_default(key: str) -> None:
+    default = conf.DEFAULTS[key]
+    shown = f'"{default}"' if isinstance(default, str) else repr(default)
+    assert f"| `{key}` | `{shown}` |" in _read("settings.md")
+
+
+def test_every_check_id_is_documented() -> None:
+    ids = [name for name in vars(checks.Messages) if re.fullmatch(r"[EW][0-9]{3}", name)]
+    assert ids
+    for check_id in ids:
+        assert f"| `lc_phone.{check_id}` |" in _read("settings.md")
+
+
+@pytest.mark.parametrize(("status", "code"), sorted({(row[1], row[2]) for row in ERROR_TABLE}))
+def test_every_error_code_is_documented(status: int, code: str) -> None:
+    assert f"| {status} | `{code}` |" in _read("errors.md")
+    assert re.search(rf"`{status} {code}`", _read("api.md")) or code == "error"
+
+
+@pytest.mark.parametrize("route", sorted(str(p.pattern) for p in urlpatterns))
+def test_every_endpoint_is_documented(route: str) -> None:
+    api = _read("api.md")
+    assert f"| [`{route}`](#" in api
+    assert f"### `{route}`" in api
+
+
+def test_every_signal_is_documented() -> None:
+    names = [name for name, value in vars(signals).items() if isinstance(value, Signal)]
+    assert len(names) == 5
+    for name in names:
+        assert f"| `{name}` |" in _read("signals.md")
