@@ -8,16 +8,26 @@ other logins.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from . import services
-from .exceptions import InvalidCode, InvalidCredentials, InvalidPhoneNumber
+from .exceptions import (
+    InvalidCode,
+    InvalidCredentials,
+    InvalidPhoneNumber,
+    ProviderError,
+    Throttled,
+)
 from .phone import normalize_phone
+
+logger = logging.getLogger(__name__)
 
 
 def _phone(value: Any) -> str | None:
@@ -74,4 +84,11 @@ class PhonePasswordBackend(_UserLookup):
             user = services.login_with_password(number, password, request)
         except InvalidCredentials:
             return None
+        except (ProviderError, Throttled) as exc:
+            if phone is not None:
+                raise  # the API maps outages to 503/504 and locks to 429
+            # A login form (the admin's) cannot show a 503: refuse this login instead of
+            # crashing, and let Django record the failure.
+            logger.warning("phone password login refused: %s", type(exc).__name__)
+            raise PermissionDenied from exc
         return _active(user)

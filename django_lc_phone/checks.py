@@ -39,6 +39,7 @@ class Messages:
     E002 = "LC_PHONE['PROVIDER'] {provider!r} cannot be imported."
     E003 = "LC_PHONE['TOKEN_ISSUER'] is 'authtoken' but rest_framework.authtoken is not installed."
     E004 = "LC_PHONE['TOKEN_ISSUER'] {issuer!r} cannot be imported."
+    E005 = "LC_PHONE['SMS_USE_MASTER_KEY'] is on but LC_PHONE['MASTER_KEY'] is empty."
     W001 = "LC_PHONE has unknown keys: {keys}."
     W002 = "No django_lc_phone backend is in AUTHENTICATION_BACKENDS."
     W003 = "LC_PHONE['SERVER_URL'] is not https while DEBUG is off."
@@ -55,6 +56,7 @@ class Hints:
         "Use 'authtoken', 'session', 'simplejwt' (with djangorestframework-simplejwt installed) "
         "or the dotted path of a TokenIssuer class."
     )
+    E005 = "Set MASTER_KEY, or turn SMS_USE_MASTER_KEY off."
     W001 = "Check the spelling against docs/settings.md."
     W002 = f"Add {BACKENDS[0]!r} and/or {BACKENDS[1]!r}."
     W003 = "LeanCloud credentials and session tokens must not travel in clear text."
@@ -93,6 +95,15 @@ def check_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckRes
     missing = [key for key in _CREDENTIALS if not getattr(conf, key)]
     if missing and _uses_leancloud():
         return [_error("E001", keys=", ".join(missing))]
+    return []
+
+
+@checks.register(TAG)
+def check_master_key(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E005: master-key SMS calls need the master key (else every send fails)."""
+    conf = get_settings()
+    if conf.SMS_USE_MASTER_KEY and not conf.MASTER_KEY and _uses_leancloud():
+        return [_error("E005")]
     return []
 
 

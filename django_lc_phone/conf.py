@@ -74,7 +74,7 @@ class LcPhoneSettings:
 def user_settings() -> dict[str, Any]:
     """``settings.LC_PHONE`` as given (an empty dict when unset)."""
     value = getattr(settings, SETTING_NAME, None) or {}
-    return dict(value)
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def unknown_keys() -> list[str]:
@@ -86,7 +86,9 @@ def unknown_keys() -> list[str]:
 def get_settings() -> LcPhoneSettings:
     """The effective settings; cached until ``LC_PHONE`` changes."""
     merged = {**DEFAULTS, **{k: v for k, v in user_settings().items() if k in DEFAULTS}}
-    merged["SMS_TEMPLATES"] = tuple(merged["SMS_TEMPLATES"] or ())
+    templates = merged["SMS_TEMPLATES"] or ()
+    # A lone name is one template, not a tuple of its characters.
+    merged["SMS_TEMPLATES"] = (templates,) if isinstance(templates, str) else tuple(templates)
     names = {f.name for f in fields(LcPhoneSettings)}
     return LcPhoneSettings(**{k: v for k, v in merged.items() if k in names})
 

@@ -66,6 +66,12 @@ class PhoneUnavailable(LcPhoneError):
     default_message = "This phone number cannot be used."
 
 
+class UsernameTaken(PhoneUnavailable):
+    """The username asked for at sign-up belongs to another account."""
+
+    default_message = "This username is taken."
+
+
 class CaptchaRequired(LcPhoneError):
     """A solved CAPTCHA (``validate_token``) is required or was not accepted."""
 

@@ -124,8 +124,7 @@ def _release_recycled_phone(remote: RemoteUser, profile: PhoneProfile) -> None:
 def _apply(remote: RemoteUser, profile: PhoneProfile) -> None:
     now = timezone.now()
     profile.lc_object_id = remote.object_id
-    if remote.phone:
-        profile.phone = remote.phone
+    profile.phone = remote.phone or None  # a number removed upstream is removed here
     if remote.phone_verified and not profile.phone_verified:
         profile.phone_verified_at = now
     if not remote.phone_verified:

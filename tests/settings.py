@@ -23,7 +23,7 @@ USE_SERVICES = _CHOICE == "on" or (
     and (os.environ.get("CI", "").lower() == "true" or (_answers(5432) and _answers(6379)))
 )
 
-SECRET_KEY = "tests-only-not-secret"
+SECRET_KEY = "tests-only-not-secret-but-long-enough-for-hs256"
 DEBUG = False
 USE_TZ = True
 INSTALLED_APPS = [
@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
     "django_lc_phone",
 ]
 if USE_SERVICES:

@@ -25,6 +25,7 @@ ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] 
     (domain.SendThrottled, 429, "sms_rate_limited", _("Too many codes. Try again later.")),
     (domain.TooManyAttempts, 429, "too_many_attempts", _("Too many attempts. Try again later.")),
     (domain.Throttled, 429, "throttled", _("Too many requests. Try again later.")),
+    (domain.UsernameTaken, 409, "username_taken", _("This username is taken.")),
     (domain.PhoneUnavailable, 409, "phone_unavailable", _("This phone number cannot be used.")),
     (domain.CaptchaRequired, 400, "captcha_required", _("Solve the CAPTCHA first.")),
     (domain.InvalidCaptcha, 400, "invalid_captcha", _("The CAPTCHA answer is wrong.")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from django.contrib.auth import authenticate
@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -80,6 +81,9 @@ class PhoneAPIView(APIView):
     """Base view: domain errors become API errors; bodies are ``{"code", "detail"}``."""
 
     permission_classes = [AllowAny]
+    # Public endpoints read no credentials: a stale token left in a client's headers must not
+    # stop it from signing in again (DRF would answer 401 before the view runs).
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
     parser_classes = [JSONParser]  # JSON in: form bodies are a 415
 
     def get_exception_handler(self) -> Callable[..., Response | None]:
@@ -200,6 +204,7 @@ class SignedInView(PhoneAPIView):
     """Base of the endpoints for a signed-in user."""
 
     permission_classes = [IsAuthenticated]
+    authentication_classes = APIView.authentication_classes  # the project's DRF settings
 
 
 class PhoneVerifyCodeView(SignedInView):

@@ -191,12 +191,18 @@ class LeanCloudProvider:
     def signup_or_login(
         self, phone: str, code: str, *, username: str | None = None, password: str | None = None
     ) -> tuple[RemoteUser, bool]:
-        """``usersByMobilePhone``. A taken username is reported as ``PhoneUnavailable``."""
-        result = _call(
-            lambda: self.client.signup_or_login_by_mobile_phone(
-                phone, code, username=username, password=password
+        """``usersByMobilePhone``; a taken username is ``UsernameTaken``."""
+        try:
+            result = _call(
+                lambda: self.client.signup_or_login_by_mobile_phone(
+                    phone, code, username=username, password=password
+                )
             )
-        )
+        except domain.PhoneUnavailable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, LeanCloudError) and cause.code == Code.USERNAME_TAKEN:
+                raise domain.UsernameTaken() from cause
+            raise
         return _remote(result.user), result.created
 
     def send_login_code(self, phone: str, *, validate_token: str | None = None) -> None:

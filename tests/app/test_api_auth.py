@@ -146,7 +146,7 @@ def test_signup_with_a_taken_username_is_409_and_keeps_the_code(
     sms = request_code(api, OTHER)
     lc.calls.clear()
     response = post(api, "signup/", {"phone": OTHER, "code": sms, "username": "alice"})
-    assert_error(response, 409, "phone_unavailable")
+    assert_error(response, 409, "username_taken")
     assert lc.calls == [("POST", "/1.1/usersByMobilePhone")]
     assert (User.objects.count(), PhoneProfile.objects.count()) == (1, 1)
     retry = post(api, "signup/", {"phone": OTHER, "code": sms, "username": "bob"})

@@ -206,3 +206,17 @@ def test_non_staff_and_wrong_passwords_stay_out_of_the_admin(lc: upstream.Counti
         response = browser.post("/admin/login/", {"username": PHONE, "password": password})
         assert response.status_code == 200  # the form again, with its error
         assert "_auth_user_id" not in browser.session
+
+
+@pytest.mark.parametrize("kind", ["drop", "http_error"])
+def test_an_outage_during_an_admin_login_is_a_refused_login_not_a_500(
+    lc: upstream.CountingApp, kind: str
+) -> None:
+    body = signup(APIClient(), password=PASSWORD)
+    User.objects.filter(pk=body["user"]["id"]).update(is_staff=True)
+    upstream.EMULATOR.arm_fault(kind, count=1, status=503)
+    with received(user_login_failed) as failed:
+        response = Client().post("/admin/login/", {"username": PHONE, "password": PASSWORD})
+    assert response.status_code == 200  # the form again, not a server error
+    assert len(failed) == 1
+    assert failed[0]["credentials"]["password"] == SCRUBBED

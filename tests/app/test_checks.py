@@ -59,7 +59,7 @@ class SharedLocMemCache(LocMemCache):
 
 
 @contextmanager
-def configured(*, debug: bool = False, **lc_phone: str | None) -> Iterator[None]:
+def configured(*, debug: bool = False, **lc_phone: str | bool | None) -> Iterator[None]:
     """A correct production configuration, with ``LC_PHONE`` keys replaced or (None) removed."""
     value = {k: v for k, v in {**GOOD_LC_PHONE, **lc_phone}.items() if v is not None}
     with override_settings(
@@ -347,3 +347,21 @@ def test_w004_not_with_debug_on_or_a_shared_cache() -> None:
         assert lc_checks.check_cache() == []
     with configured():
         assert lc_checks.check_cache() == []
+
+
+# --- E005: master-key SMS without a master key --------------------------------------------------
+
+
+def test_e005_master_key_sms_without_the_master_key() -> None:
+    with configured(SMS_USE_MASTER_KEY=True, MASTER_KEY=""):
+        assert lc_checks.check_master_key() == [
+            checks.Error(
+                "LC_PHONE['SMS_USE_MASTER_KEY'] is on but LC_PHONE['MASTER_KEY'] is empty.",
+                hint="Set MASTER_KEY, or turn SMS_USE_MASTER_KEY off.",
+                id="lc_phone.E005",
+            )
+        ]
+    with configured(SMS_USE_MASTER_KEY=True):
+        assert lc_checks.check_master_key() == []
+    with configured(SMS_USE_MASTER_KEY=False, MASTER_KEY=""):
+        assert lc_checks.check_master_key() == []

@@ -105,12 +105,12 @@ def test_simplejwt_issuer(
     pytest.importorskip("rest_framework_simplejwt")
     from rest_framework_simplejwt.authentication import JWTAuthentication
 
-    from django_lc_phone.api.views import PhoneAPIView
+    from django_lc_phone.api.views import SignedInView
 
     # DRF reads DEFAULT_AUTHENTICATION_CLASSES once, when rest_framework.views is imported, so
     # overriding REST_FRAMEWORK in a test cannot reach views that already exist: set the class
     # attribute the setting would have given them.
-    monkeypatch.setattr(PhoneAPIView, "authentication_classes", [JWTAuthentication])
+    monkeypatch.setattr(SignedInView, "authentication_classes", [JWTAuthentication])
     with _issuer("simplejwt"):
         response = _signup(api)
         body = response.json()
