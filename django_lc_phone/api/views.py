@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from django.contrib.auth import authenticate
 from django.utils.decorators import method_decorator
@@ -17,6 +17,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .. import services
@@ -204,7 +205,15 @@ class SignedInView(PhoneAPIView):
     """Base of the endpoints for a signed-in user."""
 
     permission_classes = [IsAuthenticated]
-    authentication_classes = APIView.authentication_classes  # the project's DRF settings
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        """The project's ``DEFAULT_AUTHENTICATION_CLASSES``, read per request (DRF's class
+        attribute is read once at import, so ``override_settings`` could not reach it)."""
+        # api_settings imports the dotted paths; the stubs type the raw setting.
+        classes = cast(
+            "list[type[BaseAuthentication]]", api_settings.DEFAULT_AUTHENTICATION_CLASSES
+        )
+        return [auth() for auth in classes]
 
 
 class PhoneVerifyCodeView(SignedInView):

@@ -97,21 +97,16 @@ def test_session_issuer(api: APIClient, lc: upstream.CountingApp) -> None:
         assert api.get(url("me/")).status_code == 200  # the other session lives on
 
 
-# SimpleJWT signs with SECRET_KEY, which is short in the test settings (not a finding here).
-@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-def test_simplejwt_issuer(
-    api: APIClient, lc: upstream.CountingApp, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_simplejwt_issuer(api: APIClient, lc: upstream.CountingApp) -> None:
     pytest.importorskip("rest_framework_simplejwt")
-    from rest_framework_simplejwt.authentication import JWTAuthentication
-
-    from django_lc_phone.api.views import SignedInView
-
-    # DRF reads DEFAULT_AUTHENTICATION_CLASSES once, when rest_framework.views is imported, so
-    # overriding REST_FRAMEWORK in a test cannot reach views that already exist: set the class
-    # attribute the setting would have given them.
-    monkeypatch.setattr(SignedInView, "authentication_classes", [JWTAuthentication])
-    with _issuer("simplejwt"):
+    jwt_only = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "rest_framework_simplejwt.authentication.JWTAuthentication"
+        ],
+    }
+    # Signed-in views read the authentication classes per request, so this reaches them.
+    with _issuer("simplejwt"), override_settings(REST_FRAMEWORK=jwt_only):
         response = _signup(api)
         body = response.json()
         assert set(body) == {"token", "refresh", "user", "created"}
