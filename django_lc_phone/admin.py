@@ -38,17 +38,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import limits, services
 from .exceptions import (
     BadProviderResponse,
     CaptchaRequired,
     InvalidPhoneNumber,
     LcPhoneError,
     NoPhone,
+    PhoneNotAllowed,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
     SendThrottled,
+    SmsBudgetExhausted,
     SmsNotDelivered,
     Throttled,
     UnknownAccount,
@@ -167,7 +169,7 @@ class PhoneProfileAdmin(_ProfileAdminBase):
         profiles = _selected(queryset)
         verified = [p for p in profiles if p.phone_verified]
         pending = [p for p in profiles if not p.phone_verified]
-        outcome = _run(pending, lambda profile: services.send_verification_code(profile.user))
+        outcome = _run(pending, _send_verification_sms)
         if outcome.done:
             message = ngettext(
                 "Requested a verification SMS for %(count)d profile: %(profiles)s.",
@@ -216,6 +218,15 @@ def _selected(queryset: QuerySet[PhoneProfile]) -> list[PhoneProfile]:
     return list(queryset.select_related("user").order_by("pk"))
 
 
+def _send_verification_sms(profile: PhoneProfile) -> None:
+    """One code, within the same per-number limits and SMS budget as the API's."""
+    phone = profile.phone_e164
+    if not phone:
+        raise NoPhone()
+    with limits.sending(phone, None, staff=True):
+        services.send_verification_code(phone)
+
+
 def _run(profiles: list[PhoneProfile], step: Callable[[PhoneProfile], object]) -> _Outcome:
     """``step`` each linked profile in turn; stop at the first provider failure.
 
@@ -244,6 +255,8 @@ _REASONS: Final[tuple[tuple[type[LcPhoneError], Any], ...]] = (
     (UnknownAccount, _("no such LeanCloud user")),
     (NoPhone, _("no phone number")),
     (SendThrottled, _("too many codes for this number, try again later")),
+    (SmsBudgetExhausted, _("the site's SMS budget is spent")),
+    (PhoneNotAllowed, _("codes cannot be sent to this number (country or number type)")),
     (Throttled, _("too many requests, try again later")),
     (CaptchaRequired, _("LeanCloud asks for a CAPTCHA")),
     (InvalidPhoneNumber, _("LeanCloud refused the phone number")),

@@ -17,7 +17,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from . import services
+from . import limits, services
 from .exceptions import (
     InvalidCode,
     InvalidCredentials,
@@ -59,7 +59,8 @@ class PhoneCodeBackend(_UserLookup):
         if number is None or not isinstance(sms_token, str):
             return None
         try:
-            user = services.login_with_code(number, sms_token, request)
+            with limits.attempt("code", number, request):
+                user = services.login_with_code(number, sms_token, request)
         except InvalidCode:
             return None
         return _active(user)
@@ -81,7 +82,8 @@ class PhonePasswordBackend(_UserLookup):
         if number is None or not isinstance(password, str) or not password:
             return None
         try:
-            user = services.login_with_password(number, password, request)
+            with limits.attempt("password", number, request):
+                user = services.login_with_password(number, password, request)
         except InvalidCredentials:
             return None
         except (ProviderError, Throttled) as exc:

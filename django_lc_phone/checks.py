@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+import phonenumbers
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core import checks
@@ -43,7 +44,10 @@ class Messages:
     W001 = "LC_PHONE has unknown keys: {keys}."
     W002 = "No django_lc_phone backend is in AUTHENTICATION_BACKENDS."
     W003 = "LC_PHONE['SERVER_URL'] is not https while DEBUG is off."
-    W004 = "The default cache is per-process ({backend}); limits are not shared between workers."
+    W004 = "The limits' cache is per-process ({backend}); limits are not shared between workers."
+    E006 = "No country may receive codes: LC_PHONE['ALLOWED_REGIONS'] is empty."
+    E007 = "LC_PHONE['BLOCKED_NUMBER_TYPES'] has unknown types: {types}."
+    E008 = "LC_PHONE['CACHE_ALIAS'] {alias!r} is not in CACHES."
 
 
 class Hints:
@@ -61,6 +65,12 @@ class Hints:
     W002 = f"Add {BACKENDS[0]!r} and/or {BACKENDS[1]!r}."
     W003 = "LeanCloud credentials and session tokens must not travel in clear text."
     W004 = "Use a shared cache such as Redis or Memcached in production."
+    E006 = (
+        "Set ALLOWED_REGIONS (e.g. ['CN']) or DEFAULT_REGION; '*' allows every country, which "
+        "invites SMS pumping."
+    )
+    E007 = "Use names of phonenumbers.PhoneNumberType, e.g. 'PREMIUM_RATE'."
+    E008 = "Name one of the aliases in CACHES (a cache every worker shares)."
 
 
 CheckResult = list[checks.CheckMessage]
@@ -164,14 +174,34 @@ def check_server_url(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResu
 
 @checks.register(TAG, checks.Tags.caches)
 def check_cache(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
-    """W004: the default cache is shared between processes unless DEBUG is on."""
+    """E008: the limits' cache exists; W004: it is shared between processes (unless DEBUG)."""
+    alias = get_settings().CACHE_ALIAS
+    if alias not in settings.CACHES:
+        return [_error("E008", alias=alias)]
     if settings.DEBUG:
         return []
-    cache = caches["default"]
+    cache = caches[alias]
     if isinstance(cache, _PER_PROCESS_CACHES):
         backend = f"{type(cache).__module__}.{type(cache).__qualname__}"
         return [_warning("W004", backend=backend)]
     return []
+
+
+@checks.register(TAG)
+def check_sms_destinations(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E006: some country may receive codes; E007: the blocked number types exist."""
+    conf = get_settings()
+    errors = []
+    if conf.ALLOWED_REGIONS == ():
+        errors.append(_error("E006"))
+    unknown = [
+        name
+        for name in conf.BLOCKED_NUMBER_TYPES
+        if not isinstance(getattr(phonenumbers.PhoneNumberType, str(name), None), int)
+    ]
+    if unknown:
+        errors.append(_error("E007", types=", ".join(map(str, unknown))))
+    return errors
 
 
 def _error(check_id: str, **values: Any) -> checks.Error:

@@ -45,7 +45,74 @@ DEFAULTS: Final[dict[str, Any]] = {
     "SMS_USE_MASTER_KEY": False,
     # Keep the LeanCloud session token server-side (needed for phone change).
     "STORE_SESSION_TOKEN": True,
+    # --- abuse resistance (docs/security.md); None switches a limit off ---
+    # Countries (ISO 3166 codes) whose numbers may receive codes. None: DEFAULT_REGION alone;
+    # "*": every country (not recommended: SMS pumping).
+    "ALLOWED_REGIONS": None,
+    # phonenumbers.PhoneNumberType names that never receive codes.
+    "BLOCKED_NUMBER_TYPES": (
+        "PREMIUM_RATE",
+        "SHARED_COST",
+        "TOLL_FREE",
+        "UAN",
+        "VOICEMAIL",
+        "PAGER",
+        "UNKNOWN",
+    ),
+    # How many proxies in front of the site append to X-Forwarded-For (0: use REMOTE_ADDR).
+    "TRUSTED_PROXIES": 0,
+    # Seconds before a number may receive another code.
+    "SMS_RESEND_COOLDOWN": 60,
+    "SMS_PER_PHONE_HOUR": 5,
+    "SMS_PER_PHONE_DAY": 10,
+    "SMS_PER_IP_MINUTE": 5,
+    "SMS_PER_IP_HOUR": 20,
+    # Per number prefix (the number without its last 4 digits): runs of adjacent numbers.
+    "SMS_PER_PREFIX_HOUR": 10,
+    # Site-wide spending caps; when spent, code requests answer 503 sms_budget_exhausted.
+    "SMS_BUDGET_HOUR": 200,
+    "SMS_BUDGET_DAY": 1000,
+    # Failed code checks per number within CODE_ATTEMPTS_WINDOW seconds.
+    "CODE_ATTEMPTS": 5,
+    "CODE_ATTEMPTS_WINDOW": 600,
+    # Failed password logins per number within PASSWORD_ATTEMPTS_WINDOW seconds (LeanCloud
+    # locks an account after 6 failures in 15 minutes: stay below it).
+    "PASSWORD_ATTEMPTS": 5,
+    "PASSWORD_ATTEMPTS_WINDOW": 900,
+    # Failed code or password attempts per client IP per minute.
+    "ATTEMPTS_PER_IP_MINUTE": 10,
+    # Require a solved CAPTCHA (validate_token) with every code request...
+    "CAPTCHA_REQUIRED": False,
+    # ...or once an IP has asked for this many codes within an hour.
+    "CAPTCHA_AFTER_SENDS_PER_IP": None,
+    # Circuit breaker shared by all workers: open after this many consecutive upstream
+    # failures, let one probe through after CIRCUIT_RESET_TIMEOUT seconds.
+    "CIRCUIT_FAILURES": 5,
+    "CIRCUIT_RESET_TIMEOUT": 60,
+    # The Django cache that holds the limits and the breaker (shared by every worker).
+    "CACHE_ALIAS": "default",
+    # Dotted path of a callable returning the time in seconds, for the limits and the
+    # breaker; None is time.time. Tests, and a development site whose emulator clock can be
+    # moved, point it at their own clock.
+    "CLOCK": None,
 }
+
+# The limit settings, each a count or None.
+LIMIT_KEYS: Final = (
+    "SMS_RESEND_COOLDOWN",
+    "SMS_PER_PHONE_HOUR",
+    "SMS_PER_PHONE_DAY",
+    "SMS_PER_IP_MINUTE",
+    "SMS_PER_IP_HOUR",
+    "SMS_PER_PREFIX_HOUR",
+    "SMS_BUDGET_HOUR",
+    "SMS_BUDGET_DAY",
+    "CODE_ATTEMPTS",
+    "PASSWORD_ATTEMPTS",
+    "ATTEMPTS_PER_IP_MINUTE",
+    "CAPTCHA_AFTER_SENDS_PER_IP",
+    "CIRCUIT_FAILURES",
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +136,28 @@ class LcPhoneSettings:
     ALLOW_VOICE: bool
     SMS_USE_MASTER_KEY: bool
     STORE_SESSION_TOKEN: bool
+    ALLOWED_REGIONS: tuple[str, ...] | None
+    BLOCKED_NUMBER_TYPES: tuple[str, ...]
+    TRUSTED_PROXIES: int
+    SMS_RESEND_COOLDOWN: int | None
+    SMS_PER_PHONE_HOUR: int | None
+    SMS_PER_PHONE_DAY: int | None
+    SMS_PER_IP_MINUTE: int | None
+    SMS_PER_IP_HOUR: int | None
+    SMS_PER_PREFIX_HOUR: int | None
+    SMS_BUDGET_HOUR: int | None
+    SMS_BUDGET_DAY: int | None
+    CODE_ATTEMPTS: int | None
+    CODE_ATTEMPTS_WINDOW: int
+    PASSWORD_ATTEMPTS: int | None
+    PASSWORD_ATTEMPTS_WINDOW: int
+    ATTEMPTS_PER_IP_MINUTE: int | None
+    CAPTCHA_REQUIRED: bool
+    CAPTCHA_AFTER_SENDS_PER_IP: int | None
+    CIRCUIT_FAILURES: int | None
+    CIRCUIT_RESET_TIMEOUT: int
+    CACHE_ALIAS: str
+    CLOCK: str | None
 
 
 def user_settings() -> dict[str, Any]:
@@ -89,8 +178,20 @@ def get_settings() -> LcPhoneSettings:
     templates = merged["SMS_TEMPLATES"] or ()
     # A lone name is one template, not a tuple of its characters.
     merged["SMS_TEMPLATES"] = (templates,) if isinstance(templates, str) else tuple(templates)
+    merged["ALLOWED_REGIONS"] = _regions(merged["ALLOWED_REGIONS"], merged["DEFAULT_REGION"])
+    merged["BLOCKED_NUMBER_TYPES"] = tuple(merged["BLOCKED_NUMBER_TYPES"] or ())
     names = {f.name for f in fields(LcPhoneSettings)}
     return LcPhoneSettings(**{k: v for k, v in merged.items() if k in names})
+
+
+def _regions(value: Any, default_region: str | None) -> tuple[str, ...] | None:
+    """Upper-case region codes; None means every region ("*")."""
+    if value == "*" or value == ("*",) or value == ["*"]:
+        return None
+    if value is None:
+        return (default_region.upper(),) if default_region else ()
+    values = (value,) if isinstance(value, str) else tuple(value)
+    return tuple(str(region).upper() for region in values)
 
 
 @receiver(setting_changed)

@@ -22,6 +22,14 @@ class InvalidPhoneNumber(LcPhoneError):
     default_message = "Enter a valid phone number."
 
 
+class PhoneNotAllowed(LcPhoneError):
+    """The number may not receive codes: its country or its type (premium rate...) is blocked.
+
+    One error for every reason, so the blocklist cannot be mapped from outside."""
+
+    default_message = "Codes cannot be sent to this number."
+
+
 class InvalidCode(LcPhoneError):
     """A wrong, expired, reused or malformed code (deliberately one error for all of these)."""
 
@@ -58,6 +66,16 @@ class TooManyAttempts(Throttled):
     """Too many failed attempts (the provider's account lock, or ours)."""
 
     default_message = "Too many failed attempts. Try again later."
+
+
+class SmsBudgetExhausted(LcPhoneError):
+    """The site's SMS spending cap for the hour or the day is used up (fail closed)."""
+
+    default_message = "Codes cannot be sent right now. Try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PhoneUnavailable(LcPhoneError):

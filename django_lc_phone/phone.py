@@ -8,7 +8,7 @@ from typing import Any, Final
 import phonenumbers
 
 from .conf import get_settings
-from .exceptions import InvalidPhoneNumber
+from .exceptions import InvalidPhoneNumber, PhoneNotAllowed
 
 # What a person may type: ASCII digits, a leading +, and the usual separators between digits.
 # phonenumbers would accept full-width digits, letters (vanity numbers) and surrounding
@@ -31,3 +31,18 @@ def normalize_phone(value: Any, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def ensure_can_receive_codes(phone: str) -> None:
+    """Refuse (:class:`PhoneNotAllowed`) an E.164 number outside ``ALLOWED_REGIONS`` or of a
+    type in ``BLOCKED_NUMBER_TYPES`` (premium rate, shared cost...): SMS pumping targets."""
+    conf = get_settings()
+    number = phonenumbers.parse(phone, None)
+    regions = conf.ALLOWED_REGIONS
+    if regions is not None and phonenumbers.region_code_for_number(number) not in regions:
+        raise PhoneNotAllowed()
+    number_type = phonenumbers.number_type(number)
+    types = phonenumbers.PhoneNumberType
+    blocked = {getattr(types, name, None) for name in conf.BLOCKED_NUMBER_TYPES}
+    if number_type in blocked - {None}:
+        raise PhoneNotAllowed()

@@ -18,11 +18,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from . import signals
+from .breaker import GuardedProvider
 from .conf import get_settings
 from .exceptions import NoPhone, NotAllowed, PhoneUnavailable, SessionExpired, UnknownAccount
 from .models import PhoneProfile
 from .providers import load_provider
 from .providers.base import CaptchaChallenge, PhoneAuthProvider, RemoteUser, SmsType
+from .revocation import revoke_other_credentials
 from .sync import link_remote_user
 
 _lock = threading.Lock()
@@ -30,11 +32,12 @@ _provider: PhoneAuthProvider | None = None
 
 
 def provider() -> PhoneAuthProvider:
-    """The configured provider, built once per settings (one pooled client per process)."""
+    """The configured provider, built once per settings (one pooled client per process), behind
+    the circuit breaker every worker shares."""
     global _provider
     with _lock:
         if _provider is None:
-            _provider = load_provider()
+            _provider = cast(PhoneAuthProvider, GuardedProvider(load_provider()))
         return _provider
 
 
@@ -80,6 +83,15 @@ def _attach(profile: PhoneProfile, user: AbstractBaseUser) -> None:
 # --- generic codes ------------------------------------------------------------------------
 
 
+def ensure_send_allowed(sms_type: SmsType, template: str | None) -> None:
+    """Refuse (``NotAllowed``) a template or a voice call the site does not offer."""
+    conf = get_settings()
+    if template is not None and template not in conf.SMS_TEMPLATES:
+        raise NotAllowed()
+    if sms_type == "voice" and not conf.ALLOW_VOICE:
+        raise NotAllowed()
+
+
 def send_code(
     phone: str,
     *,
@@ -89,11 +101,7 @@ def send_code(
     validate_token: str | None = None,
 ) -> None:
     """Send a code, or a message from an allowlisted template."""
-    conf = get_settings()
-    if template is not None and template not in conf.SMS_TEMPLATES:
-        raise NotAllowed()
-    if sms_type == "voice" and not conf.ALLOW_VOICE:
-        raise NotAllowed()
+    ensure_send_allowed(sms_type, template)
     provider().send_code(
         phone,
         sms_type=sms_type,
@@ -150,14 +158,26 @@ def send_password_reset_code(phone: str, *, validate_token: str | None = None) -
 
 
 def reset_password(phone: str, code: str, password: str) -> None:
-    """Set a new password; the provider rotates the user's session, and we say so."""
+    """Set a new password; every session and token of the local user ends (nobody is signed
+    in by a reset), and ``password_reset`` is sent once that is committed."""
     provider().reset_password(phone, code, password)
-    profile = PhoneProfile.objects.select_related("user").filter(phone=phone).first()
-    if profile is not None and profile.lc_session_token:
-        # The stored session died with the reset; the next login stores the new one.
-        PhoneProfile.objects.filter(pk=profile.pk).update(lc_session_token="")
-    signals.password_reset.send(
-        sender=PhoneProfile, user=profile.user if profile else None, phone=phone
+    with transaction.atomic():
+        profile = PhoneProfile.objects.select_related("user").filter(phone=phone).first()
+        user = profile.user if profile is not None else None
+        if profile is not None:
+            # The stored session died with the reset; the next login stores the new one.
+            PhoneProfile.objects.filter(pk=profile.pk).update(lc_session_token="")
+        if user is not None:
+            revoke_other_credentials(user)
+            _on_commit_revoked(user, "password_reset")
+        transaction.on_commit(
+            lambda: signals.password_reset.send(sender=PhoneProfile, user=user, phone=phone)
+        )
+
+
+def _on_commit_revoked(user: AbstractBaseUser, reason: str) -> None:
+    transaction.on_commit(
+        lambda: signals.credentials_revoked.send(sender=PhoneProfile, user=user, reason=reason)
     )
 
 
@@ -171,14 +191,27 @@ def _profile_with_phone(user: AbstractBaseUser) -> PhoneProfile:
     return profile
 
 
-def send_verification_code(user: AbstractBaseUser, *, validate_token: str | None = None) -> None:
-    """Send a code to the user's own phone (none when it is already verified)."""
+def own_phone(user: AbstractBaseUser) -> str:
+    """The user's phone number (``NoPhone`` when there is none)."""
+    return _profile_with_phone(user).phone_e164
+
+
+def phone_to_verify(user: AbstractBaseUser) -> str | None:
+    """The user's phone when it still needs verifying; None when it is verified already."""
     profile = _profile_with_phone(user)
-    if profile.phone_verified:
-        return
+    return None if profile.phone_verified else profile.phone_e164
+
+
+def own_session(user: AbstractBaseUser) -> None:
+    """Refuse (``SessionExpired``) a user without a stored provider session."""
+    _session_token(user)
+
+
+def send_verification_code(phone: str, *, validate_token: str | None = None) -> None:
+    """Send a verification code to ``phone``, a user's own number (see :func:`phone_to_verify`)."""
     # UnknownAccount: the provider has no such user; nothing was sent, and nothing to tell.
     with contextlib.suppress(UnknownAccount):
-        provider().send_verification_code(profile.phone_e164, validate_token=validate_token)
+        provider().send_verification_code(phone, validate_token=validate_token)
 
 
 def verify_phone(user: AbstractBaseUser, code: str) -> PhoneProfile:
@@ -210,8 +243,11 @@ def send_phone_change_code(
         provider().send_phone_change_code(phone, session_token=token, validate_token=validate_token)
 
 
-def change_phone(user: AbstractBaseUser, phone: str, code: str) -> PhoneProfile:
-    """Bind the new number; the old holder of a recycled number loses it locally."""
+def change_phone(
+    user: AbstractBaseUser, phone: str, code: str, request: HttpRequest | None = None
+) -> PhoneProfile:
+    """Bind the new number; the old holder of a recycled number loses it locally, and the
+    user's other sessions and tokens end (``request``'s own stay)."""
     provider().change_phone(phone, code, session_token=_session_token(user))
     with transaction.atomic():
         profile = PhoneProfile.objects.select_for_update().get(user_id=user.pk)
@@ -224,6 +260,8 @@ def change_phone(user: AbstractBaseUser, phone: str, code: str) -> PhoneProfile:
         profile.phone_verified, profile.phone_verified_at = True, now
         profile.last_synced_at = now
         profile.save()
+        revoke_other_credentials(user, request)
+        _on_commit_revoked(user, "phone_changed")
     _attach(profile, user)
     signals.phone_changed.send(sender=PhoneProfile, user=user, old_phone=old_phone, new_phone=phone)
     return profile

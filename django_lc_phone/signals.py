@@ -23,6 +23,20 @@ phone_verified = Signal()
 #   user; old_phone: E.164 string or None; new_phone: E.164 string
 phone_changed = Signal()
 
-# A user's password was reset by SMS code (other sessions should end).
+# A user's password was reset by SMS code (their other sessions and tokens are revoked;
+# the signal is sent once the change is committed).
 #   user (None when no local user is linked yet); phone: E.164 string
 password_reset = Signal()
+
+# A user's other sessions and tokens were revoked (password reset or phone change).
+#   user; reason: "password_reset" or "phone_changed"
+credentials_revoked = Signal()
+
+# The site's SMS budget for an hour or a day is spent: code requests answer 503 until it
+# renews. Sent once per window; connect it to page someone.
+#   limit: the budget; seconds: its window (3600 or 86400)
+sms_budget_exhausted = Signal()
+
+# The upstream circuit breaker opened (the provider keeps failing) or closed again.
+#   state: "open" or "closed"; failures: consecutive failures counted
+circuit_state_changed = Signal()

@@ -39,6 +39,12 @@ def emulator() -> Emulator:
     return Emulator(config, state_path=settings.EMULATOR_STATE)
 
 
+def now() -> float:
+    """The emulator's clock, as ``LC_PHONE["CLOCK"]``: moving it (``POST /emulator/v1/clock``)
+    moves the site's own limits too, so a demo can skip the resend cooldown."""
+    return emulator().clock.now()
+
+
 def _as_site(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The emulator, seeing in-process requests as if they came to this site's address."""
     site = _site.get()

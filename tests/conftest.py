@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from django_lc_phone.emulator import Emulator, RunningServer
 from django_lc_phone.leancloud import LeanCloudClient, RetryPolicy
 from django_lc_phone.leancloud.inprocess import wsgi_session
+from tests.limiter import LIMITER_CLOCK, FakeClock, clear_limits
 
 INPROCESS_URL = "http://lc-emulator.test"
 
@@ -54,3 +56,13 @@ def http_client(emulator_server: RunningServer) -> Iterator[LeanCloudClient]:
 def inprocess_client(emulator: Emulator) -> LeanCloudClient:
     """A client whose requests go straight into the in-process emulator."""
     return make_client(emulator, INPROCESS_URL, session=wsgi_session(emulator, INPROCESS_URL))
+
+
+@pytest.fixture(autouse=True)
+def limiter_clock() -> Iterator[FakeClock]:
+    """Every test starts with empty limits and a limiter clock it can move (the test settings
+    name it as ``LC_PHONE["CLOCK"]``)."""
+    LIMITER_CLOCK.now = time.time()
+    clear_limits()
+    yield LIMITER_CLOCK
+    clear_limits()

@@ -108,4 +108,6 @@ LC_PHONE = {
     "HTTP_SESSION_FACTORY": "tests.upstream.session",
     "DEFAULT_REGION": "CN",
     "SMS_TEMPLATES": ["Order_Notice"],
+    # The limiter's clock, which tests move (tests/limiter.py).
+    "CLOCK": "tests.limiter.LIMITER_CLOCK",
 }

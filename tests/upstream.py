@@ -40,3 +40,11 @@ COUNTER = CountingApp(EMULATOR)
 def session() -> requests.Session:
     """The factory named in the test settings."""
     return wsgi_session(COUNTER, SERVER_URL)
+
+
+def advance_clocks(seconds: float) -> None:
+    """Move the emulator's clock and the app's limiter clock together."""
+    from tests.limiter import LIMITER_CLOCK
+
+    EMULATOR.clock.advance(seconds)
+    LIMITER_CLOCK.advance(seconds)

@@ -19,12 +19,19 @@ from .. import exceptions as domain
 # Domain error -> (HTTP status, stable code, detail). Most specific classes first.
 ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] = (
     (domain.InvalidPhoneNumber, 400, "invalid_phone", _("Enter a valid phone number.")),
+    (domain.PhoneNotAllowed, 400, "phone_not_allowed", _("Codes cannot be sent to this number.")),
     (domain.InvalidCode, 400, "invalid_code", _("The code is invalid or has expired.")),
     (domain.InvalidCredentials, 401, "invalid_credentials", _("Invalid phone number or password.")),
     (domain.UnknownAccount, 401, "invalid_credentials", _("Invalid phone number or password.")),
     (domain.SendThrottled, 429, "sms_rate_limited", _("Too many codes. Try again later.")),
     (domain.TooManyAttempts, 429, "too_many_attempts", _("Too many attempts. Try again later.")),
     (domain.Throttled, 429, "throttled", _("Too many requests. Try again later.")),
+    (
+        domain.SmsBudgetExhausted,
+        503,
+        "sms_budget_exhausted",
+        _("Codes cannot be sent right now. Try again later."),
+    ),
     (domain.UsernameTaken, 409, "username_taken", _("This username is taken.")),
     (domain.PhoneUnavailable, 409, "phone_unavailable", _("This phone number cannot be used.")),
     (domain.CaptchaRequired, 400, "captcha_required", _("Solve the CAPTCHA first.")),

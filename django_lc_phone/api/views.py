@@ -20,7 +20,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from .. import services
+from .. import limits, services
+from ..audit import auth_event
 from ..exceptions import InvalidCode, InvalidCredentials, LcPhoneError
 from ..tokens import get_issuer
 from . import serializers as s
@@ -34,8 +35,8 @@ def _error(description: str) -> OpenApiResponse:
 # Every error an endpoint can answer, with the stable codes each status carries.
 _ERRORS: Final = {
     400: _error(
-        "Bad input or a wrong code: `invalid`, `invalid_phone`, `invalid_code`, `not_allowed`,"
-        " `captcha_required`, `invalid_captcha`, `no_phone`."
+        "Bad input or a wrong code: `invalid`, `invalid_phone`, `phone_not_allowed`,"
+        " `invalid_code`, `not_allowed`, `captcha_required`, `invalid_captcha`, `no_phone`."
     ),
     401: _error(
         "Not signed in, or bad credentials: `not_authenticated`, `authentication_failed`,"
@@ -44,7 +45,10 @@ _ERRORS: Final = {
     409: _error("The number belongs to another account: `phone_unavailable`."),
     429: _error("Throttled: `sms_rate_limited`, `too_many_attempts`. See `Retry-After`."),
     502: _error("The provider failed: `bad_upstream_response`, `sms_delivery_failed`."),
-    503: _error("The provider is unavailable: `upstream_unavailable`. See `Retry-After`."),
+    503: _error(
+        "The provider is unavailable, or the site's SMS budget is spent:"
+        " `upstream_unavailable`, `sms_budget_exhausted`. See `Retry-After`."
+    ),
     504: _error("The provider did not answer in time: `upstream_timeout`."),
 }
 # Only for endpoints that take a body.
@@ -77,9 +81,17 @@ def _doc(request: Any, ok: Any, ok_status: int = 200, **extra: Any) -> Callable[
     return extend_schema(request=request, responses=responses, parameters=[_RETRY_AFTER], **extra)
 
 
-@method_decorator(sensitive_post_parameters("password", "code"), name="dispatch")
+@method_decorator(
+    sensitive_post_parameters("password", "code", "validate_token", "captcha_code"),
+    name="dispatch",
+)
 class PhoneAPIView(APIView):
-    """Base view: domain errors become API errors; bodies are ``{"code", "detail"}``."""
+    """Base view: domain errors become API errors; bodies are ``{"code", "detail"}``; each
+    answer of an authentication flow is logged once (``audit.py``)."""
+
+    # The event name logged for each answer; None logs nothing (read-only endpoints).
+    audit_event: str | None = None
+    audit_phone: str | None = None
 
     permission_classes = [AllowAny]
     # Public endpoints read no credentials: a stale token left in a client's headers must not
@@ -102,7 +114,25 @@ class PhoneAPIView(APIView):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
+        self.audit_phone = data.get("phone") or self.audit_phone
         return data
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Log the outcome: ``ok``, or the error code the client gets."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.audit_event is not None:
+            data = getattr(response, "data", None)
+            failed = response.status_code >= 400 and isinstance(data, dict)
+            auth_event(
+                self.audit_event,
+                str(data.get("code", "error")) if failed and data else "ok",
+                status=response.status_code,
+                phone=self.audit_phone,
+                request=request._request,
+            )
+        return response
 
     def signed_in(self, user: Any, created: bool) -> Response:
         """Credentials from the configured issuer, plus the user."""
@@ -114,55 +144,74 @@ class PhoneAPIView(APIView):
 class SmsCodeView(PhoneAPIView):
     """Send a code (or an allowlisted template message) to a number."""
 
+    audit_event = "sms_code"
+
     @_doc(s.SmsCodeRequestSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
         """``requestSmsCode``."""
         data = self.valid(s.SmsCodeRequestSerializer)
-        services.send_code(data["phone"], **services.send_code_kwargs(data))
+        options = services.send_code_kwargs(data)
+        services.ensure_send_allowed(options["sms_type"], options["template"])
+        with limits.sending(
+            data["phone"], request._request, validate_token=options["validate_token"]
+        ):
+            services.send_code(data["phone"], **options)
         return _code_sent()
 
 
 class SmsCodeVerifyView(PhoneAPIView):
     """Check a code sent by ``sms-code/``."""
 
+    audit_event = "sms_code_verify"
+
     @_doc(s.PhoneCodeSerializer, s.MessageSerializer)
     def post(self, request: Request) -> Response:
         """``verifySmsCode``."""
         data = self.valid(s.PhoneCodeSerializer)
-        services.check_code(data["phone"], data["code"])
+        with limits.attempt("code", data["phone"], request._request):
+            services.check_code(data["phone"], data["code"])
         return _ack("code_verified", _("The code is valid."))
 
 
 class SignupView(PhoneAPIView):
     """Sign up, or in, with a phone and a code from ``sms-code/``."""
 
+    audit_event = "signup"
+
     @_doc(s.SignupSerializer, s.AuthResponseSerializer, 201)
     def post(self, request: Request) -> Response:
         """``usersByMobilePhone``: 201 for a new account, 200 for an existing one."""
         data = self.valid(s.SignupSerializer)
-        result = services.signup(
-            data["phone"],
-            data["code"],
-            username=data.get("username"),
-            password=data.get("password"),
-            request=request._request,
-        )
+        with limits.attempt("code", data["phone"], request._request):
+            result = services.signup(
+                data["phone"],
+                data["code"],
+                username=data.get("username"),
+                password=data.get("password"),
+                request=request._request,
+            )
         return self.signed_in(result.user, result.created)
 
 
 class LoginCodeView(PhoneAPIView):
     """Send a login code; the answer is the same whether or not the number has an account."""
 
+    audit_event = "login_code"
+
     @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
         """``requestLoginSmsCode``."""
         data = self.valid(s.PhoneSerializer)
-        services.send_login_code(data["phone"], validate_token=data.get("validate_token"))
+        token = data.get("validate_token")
+        with limits.sending(data["phone"], request._request, validate_token=token):
+            services.send_login_code(data["phone"], validate_token=token)
         return _code_sent()
 
 
 class LoginView(PhoneAPIView):
     """Sign in with a phone and either a login code or a password."""
+
+    audit_event = "login"
 
     @_doc(s.LoginSerializer, s.AuthResponseSerializer)
     def post(self, request: Request) -> Response:
@@ -182,22 +231,29 @@ class LoginView(PhoneAPIView):
 class PasswordResetCodeView(PhoneAPIView):
     """Send a password-reset code; the same answer for every number."""
 
+    audit_event = "password_reset_code"
+
     @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
         """``requestPasswordResetBySmsCode``."""
         data = self.valid(s.PhoneSerializer)
-        services.send_password_reset_code(data["phone"], validate_token=data.get("validate_token"))
+        token = data.get("validate_token")
+        with limits.sending(data["phone"], request._request, validate_token=token):
+            services.send_password_reset_code(data["phone"], validate_token=token)
         return _code_sent()
 
 
 class PasswordResetView(PhoneAPIView):
     """Set a new password with a reset code. Nobody is signed in by it."""
 
+    audit_event = "password_reset"
+
     @_doc(s.PasswordResetSerializer, s.MessageSerializer)
     def post(self, request: Request) -> Response:
         """``resetPasswordBySmsCode``."""
         data = self.valid(s.PasswordResetSerializer)
-        services.reset_password(data["phone"], data["code"], data["password"])
+        with limits.attempt("code", data["phone"], request._request):
+            services.reset_password(data["phone"], data["code"], data["password"])
         return _ack("password_reset", _("Your password has been reset. Sign in with it."))
 
 
@@ -219,53 +275,75 @@ class SignedInView(PhoneAPIView):
 class PhoneVerifyCodeView(SignedInView):
     """Send a code to the signed-in user's phone."""
 
+    audit_event = "phone_verify_code"
+
     @_doc(s.ValidateTokenRequestSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
         """``requestMobilePhoneVerify``; the body may be empty."""
         data = self.valid(s.ValidateTokenRequestSerializer)
-        services.send_verification_code(
-            request.user,  # type: ignore[arg-type]
-            validate_token=data.get("validate_token"),
-        )
+        user: Any = request.user
+        phone = self.audit_phone = services.phone_to_verify(user)
+        if phone is not None:  # already verified: nothing to send
+            token = data.get("validate_token")
+            with limits.sending(phone, request._request, validate_token=token):
+                services.send_verification_code(phone, validate_token=token)
         return _code_sent()
 
 
 class PhoneVerifyView(SignedInView):
     """Verify the signed-in user's phone with its code."""
 
+    audit_event = "phone_verify"
+
     @_doc(s.CodeSerializer, s.UserSerializer)
     def post(self, request: Request) -> Response:
         """``verifyMobilePhone``."""
         data = self.valid(s.CodeSerializer)
+        user: Any = request.user
+        self.audit_phone = services.own_phone(user)
         # The service leaves the updated profile cached on request.user.
-        services.verify_phone(request.user, data["code"])  # type: ignore[arg-type]
+        with limits.attempt("code", self.audit_phone, request._request):
+            services.verify_phone(user, data["code"])
         return Response(s.UserSerializer(request.user).data)
 
 
 class PhoneChangeCodeView(SignedInView):
     """Send a code to the number the signed-in user wants to bind."""
 
+    audit_event = "phone_change_code"
+
     @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
         """``requestChangePhoneNumber``."""
         data = self.valid(s.PhoneSerializer)
-        services.send_phone_change_code(
-            request.user,  # type: ignore[arg-type]
-            data["phone"],
-            validate_token=data.get("validate_token"),
-        )
+        token = data.get("validate_token")
+        services.own_session(request.user)  # type: ignore[arg-type]
+        with limits.sending(data["phone"], request._request, validate_token=token):
+            services.send_phone_change_code(
+                request.user,  # type: ignore[arg-type]
+                data["phone"],
+                validate_token=token,
+            )
         return _code_sent()
 
 
 class PhoneChangeView(SignedInView):
     """Bind the new number with its code."""
 
+    audit_event = "phone_change"
+
     @_doc(s.PhoneCodeSerializer, s.UserSerializer)
     def post(self, request: Request) -> Response:
         """``changePhoneNumber``."""
         data = self.valid(s.PhoneCodeSerializer)
         # The service leaves the updated profile cached on request.user.
-        services.change_phone(request.user, data["phone"], data["code"])  # type: ignore[arg-type]
+        with limits.attempt("code", data["phone"], request._request):
+            services.change_phone(
+                request.user,  # type: ignore[arg-type]
+                data["phone"],
+                data["code"],
+                request=request._request,
+            )
         return Response(s.UserSerializer(request.user).data)
 
 
@@ -282,11 +360,14 @@ class CaptchaView(PhoneAPIView):
 class CaptchaVerifyView(PhoneAPIView):
     """Answer a CAPTCHA; the ``validate_token`` goes with the next code request."""
 
+    audit_event = "captcha_verify"
+
     @_doc(s.CaptchaVerifySerializer, s.ValidateTokenSerializer)
     def post(self, request: Request) -> Response:
         """``verifyCaptcha``."""
         data = self.valid(s.CaptchaVerifySerializer)
         token = services.verify_captcha(data["captcha_token"], data["captcha_code"])
+        limits.remember_validate_token(token)  # this site issued it: valid for one code
         return Response({"validate_token": token})
 
 
@@ -301,6 +382,8 @@ class MeView(SignedInView):
 
 class LogoutView(SignedInView):
     """Sign out: revoke what ``login/`` issued."""
+
+    audit_event = "logout"
 
     @_doc(None, OpenApiResponse(description="Signed out."), 204)
     def post(self, request: Request) -> Response:

@@ -59,8 +59,9 @@ def code(phone: str) -> str:
 
 
 def cool_down() -> None:
-    """Move the emulator's clock past LeanCloud's per-number resend windows."""
-    upstream.EMULATOR.clock.advance(61)
+    """Move the emulator's clock past LeanCloud's per-number resend windows, and ours past the
+    resend cooldown."""
+    upstream.advance_clocks(61)
 
 
 def reset_upstream_log(lc: upstream.CountingApp) -> None:
@@ -180,3 +181,11 @@ def assert_no_session_token(response: Any, *tokens: str) -> None:
     text = response.content.decode().lower()
     assert "sessiontoken" not in text
     assert "session_token" not in text
+
+
+def lc_phone_settings(**overrides: Any) -> Any:
+    """``override_settings`` of a few ``LC_PHONE`` keys, the rest as in the test settings."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    return override_settings(LC_PHONE={**settings.LC_PHONE, **overrides})

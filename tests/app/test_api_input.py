@@ -138,7 +138,7 @@ def test_equivalent_formats_reach_upstream_as_one_e164_number(
     client = APIClient()
     with upstream_bodies() as bodies:
         for typed in ("+86 138-0013-8000", NATIONAL, "138 0013 8000"):
-            upstream.EMULATOR.clock.advance(61)
+            upstream.advance_clocks(61)
             response = post(client, path, {"phone": typed})
             assert response.status_code == 202, response.content
     assert [body["mobilePhoneNumber"] for _, body in bodies] == [PHONE] * 3
