@@ -191,7 +191,7 @@ def check_cache(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
 def check_sms_destinations(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
     """E006: some country may receive codes; E007: the blocked number types exist."""
     conf = get_settings()
-    errors = []
+    errors: CheckResult = []
     if conf.ALLOWED_REGIONS == ():
         errors.append(_error("E006"))
     unknown = [

@@ -24,6 +24,7 @@ GOOD_LC_PHONE = {
     "APP_KEY": "real-app-key",
     "MASTER_KEY": "real-master-key",
     "SERVER_URL": "https://api.example.com",
+    "ALLOWED_REGIONS": ["CN"],
 }
 SHARED_CACHE = {
     "default": {
@@ -334,7 +335,7 @@ def test_w004_per_process_cache_with_debug_off(backend: str) -> None:
     with configured(), override_settings(CACHES={"default": {"BACKEND": backend}}):
         assert lc_checks.check_cache() == [
             checks.Warning(
-                f"The default cache is per-process ({backend}); limits are not shared "
+                f"The limits' cache is per-process ({backend}); limits are not shared "
                 "between workers.",
                 hint="Use a shared cache such as Redis or Memcached in production.",
                 id="lc_phone.W004",
@@ -365,3 +366,55 @@ def test_e005_master_key_sms_without_the_master_key() -> None:
         assert lc_checks.check_master_key() == []
     with configured(SMS_USE_MASTER_KEY=False, MASTER_KEY=""):
         assert lc_checks.check_master_key() == []
+
+
+# --- E006-E008: where codes may go, and the limits' cache ----------------------------------------
+
+
+@pytest.mark.parametrize("regions", [[], ()])
+def test_e006_no_country_may_receive_codes(regions: list[str]) -> None:
+    with configured(ALLOWED_REGIONS=regions):  # type: ignore[arg-type]
+        assert lc_checks.check_sms_destinations() == [
+            checks.Error(
+                "No country may receive codes: LC_PHONE['ALLOWED_REGIONS'] is empty.",
+                hint="Set ALLOWED_REGIONS (e.g. ['CN']) or DEFAULT_REGION; '*' allows every "
+                "country, which invites SMS pumping.",
+                id="lc_phone.E006",
+            )
+        ]
+
+
+def test_e006_neither_allowed_regions_nor_a_default_region() -> None:
+    with configured(ALLOWED_REGIONS=None):
+        assert ids(lc_checks.check_sms_destinations()) == ["lc_phone.E006"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"ALLOWED_REGIONS": None, "DEFAULT_REGION": "CN"}, {"ALLOWED_REGIONS": "*"}],
+)
+def test_e006_not_with_a_default_region_or_every_country(options: dict[str, str | None]) -> None:
+    with configured(**options):
+        assert lc_checks.check_sms_destinations() == []
+
+
+def test_e007_unknown_number_types() -> None:
+    with configured(BLOCKED_NUMBER_TYPES=["PREMIUM_RATE", "PREMIUM"]):  # type: ignore[arg-type]
+        assert lc_checks.check_sms_destinations() == [
+            checks.Error(
+                "LC_PHONE['BLOCKED_NUMBER_TYPES'] has unknown types: PREMIUM.",
+                hint="Use names of phonenumbers.PhoneNumberType, e.g. 'PREMIUM_RATE'.",
+                id="lc_phone.E007",
+            )
+        ]
+
+
+def test_e008_the_limits_cache_is_not_configured() -> None:
+    with configured(CACHE_ALIAS="limits"):
+        assert lc_checks.check_cache() == [
+            checks.Error(
+                "LC_PHONE['CACHE_ALIAS'] 'limits' is not in CACHES.",
+                hint="Name one of the aliases in CACHES (a cache every worker shares).",
+                id="lc_phone.E008",
+            )
+        ]
