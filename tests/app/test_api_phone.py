@@ -265,7 +265,9 @@ def test_a_dead_upstream_session_asks_to_sign_in_again(lc: upstream.CountingApp)
 
 
 def test_password_reset(
-    lc: upstream.CountingApp, django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+    lc: upstream.CountingApp,
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     _, user = signed_in(password=PASSWORD)
     assert PhoneProfile.objects.get().lc_session_token
@@ -316,7 +318,10 @@ def test_password_reset_of_a_number_with_no_local_user(
     anonymous = APIClient()
     assert post(anonymous, "password-reset/sms-code/", {"phone": OTHER}).status_code == 202
     body = {"phone": OTHER, "code": code(OTHER), "password": NEW_PASSWORD}
-    with received(signals.password_reset) as reset, django_capture_on_commit_callbacks(execute=True):
+    with (
+        received(signals.password_reset) as reset,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = post(anonymous, "password-reset/", body)
     assert response.status_code == 200, response.content
     assert [(r["user"], r["phone"]) for r in reset] == [(None, OTHER)]
