@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from django_lc_phone.leancloud.inprocess import wsgi_session
@@ -183,9 +185,6 @@ def assert_no_session_token(response: Any, *tokens: str) -> None:
     assert "session_token" not in text
 
 
-def lc_phone_settings(**overrides: Any) -> Any:
+def lc_phone_settings(**overrides: Any) -> override_settings:
     """``override_settings`` of a few ``LC_PHONE`` keys, the rest as in the test settings."""
-    from django.conf import settings
-    from django.test import override_settings
-
     return override_settings(LC_PHONE={**settings.LC_PHONE, **overrides})
