@@ -4,12 +4,22 @@ Environment variables:
 
 - ``LEANCLOUD_SERVER_URL``: empty (the default) for emulator mode, where the site serves a
   LeanCloud emulator itself; your app's API domain (e.g. ``https://api.example.com``) to talk to
-  a real LeanCloud app instead.
+  a real LeanCloud app instead, or a standalone emulator's address (``python -m
+  django_lc_phone.emulator``: ``http://127.0.0.1:8765``; with DEBUG off, ``check`` warns
+  ``lc_phone.W003`` about the clear-text URL, and that is all).
 - ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY``, ``LEANCLOUD_MASTER_KEY``: the app's credentials.
   In emulator mode they default to the emulator's demo credentials, and the emulator accepts
   whichever are set; in real mode they have no default (``manage.py check`` reports
   ``lc_phone.E001`` when the id or key is missing).
 - ``EXAMPLE_DB`` and ``EMULATOR_STATE``: the SQLite files of the site and of the emulator.
+- ``EXAMPLE_PG_NAME``: a PostgreSQL database to use instead of ``EXAMPLE_DB`` (it must exist;
+  ``migrate`` fills it), on ``EXAMPLE_PG_HOST`` (``127.0.0.1``), ``EXAMPLE_PG_PORT``
+  (``5432``) as ``EXAMPLE_PG_USER`` (``postgres``) with ``EXAMPLE_PG_PASSWORD`` (none). Needs
+  ``psycopg``. Several site processes (e.g. gunicorn instances) can share it.
+- ``EXAMPLE_REDIS_URL``: a Redis URL (e.g. ``redis://127.0.0.1:6379/0``) for Django's cache,
+  which holds the phone API's rate limits, instead of the per-process local-memory cache; with
+  ``EXAMPLE_CACHE_PREFIX`` as its ``KEY_PREFIX`` (none by default). Needs ``redis``. Processes
+  that share it share their limits.
 - ``DJANGO_DEBUG`` (``1`` by default) and ``DJANGO_SECRET_KEY``. With DEBUG on, ``migrate``
   creates the demo admin account (see ``example_project/apps.py``).
 """
@@ -71,12 +81,38 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("EXAMPLE_DB", str(BASE_DIR / "example.sqlite3")),
+# SQLite by default; PostgreSQL when EXAMPLE_PG_NAME names a database.
+if os.environ.get("EXAMPLE_PG_NAME"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ["EXAMPLE_PG_NAME"],
+            "HOST": os.environ.get("EXAMPLE_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("EXAMPLE_PG_PORT", "5432"),
+            "USER": os.environ.get("EXAMPLE_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("EXAMPLE_PG_PASSWORD", ""),
+        }
     }
-}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("EXAMPLE_DB", str(BASE_DIR / "example.sqlite3")),
+        }
+    }
+
+# The phone API keeps its rate limits in the default cache: local memory (one process) by
+# default, Redis (shared by every process that uses it) when EXAMPLE_REDIS_URL is set.
+if os.environ.get("EXAMPLE_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["EXAMPLE_REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("EXAMPLE_CACHE_PREFIX", ""),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -120,6 +156,7 @@ if USE_EMULATOR:
 
     LC_PHONE["SERVER_URL"] = INPROCESS_URL
     LC_PHONE["HTTP_SESSION_FACTORY"] = "example_project.emulator.session"
+    LC_PHONE["CLOCK"] = "example_project.emulator.now"
     # So that a CAPTCHA's image URL names this site, which serves the emulator's /1.1/.
     MIDDLEWARE.append("example_project.emulator.SiteAddressMiddleware")
 else:
