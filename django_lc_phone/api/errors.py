@@ -6,15 +6,19 @@ Bodies are ``{"code": "<stable_code>", "detail": "<human text>"}``; validation e
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .. import exceptions as domain
+
+logger = logging.getLogger("django_lc_phone.api")
 
 # Domain error -> (HTTP status, stable code, detail). Most specific classes first.
 ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] = (
@@ -92,6 +96,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's handler (status, ``Retry-After``, ``WWW-Authenticate``) with our body shape."""
     if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: JSON, not Django's page
         exc = PhoneAPIError(413, "request_too_large", _("The request body is too large."))
+    elif isinstance(exc, DatabaseError):
+        # The provider may have acted already (a code spent, a user created); the local write
+        # was rolled back, and the next sign-in reconciles by objectId. Ours to fix: a 503.
+        logger.error("database error in %s", type(context.get("view")).__name__, exc_info=exc)
+        exc = PhoneAPIError(
+            503,
+            "temporarily_unavailable",
+            _("The service is temporarily unavailable. Try again later."),
+            UNAVAILABLE_RETRY_AFTER,
+        )
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
         return response

@@ -46,8 +46,9 @@ _ERRORS: Final = {
     429: _error("Throttled: `sms_rate_limited`, `too_many_attempts`. See `Retry-After`."),
     502: _error("The provider failed: `bad_upstream_response`, `sms_delivery_failed`."),
     503: _error(
-        "The provider is unavailable, or the site's SMS budget is spent:"
-        " `upstream_unavailable`, `sms_budget_exhausted`. See `Retry-After`."
+        "The provider or the database is unavailable, or the site's SMS budget is spent:"
+        " `upstream_unavailable`, `temporarily_unavailable`, `sms_budget_exhausted`."
+        " See `Retry-After`."
     ),
     504: _error("The provider did not answer in time: `upstream_timeout`."),
 }
