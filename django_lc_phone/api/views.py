@@ -8,7 +8,7 @@ from typing import Any, Final, cast
 from django.contrib.auth import authenticate
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -82,10 +82,14 @@ def _doc(request: Any, ok: Any, ok_status: int = 200, **extra: Any) -> Callable[
     return extend_schema(request=request, responses=responses, parameters=[_RETRY_AFTER], **extra)
 
 
+# Error reports (a 500 with ADMINS, or the debug page) show POST fields and every frame's
+# locals: hide the credentials among the fields, and all locals below dispatch (codes,
+# passwords and tokens are passed down through many frames under many names).
 @method_decorator(
     sensitive_post_parameters("password", "code", "validate_token", "captcha_code"),
     name="dispatch",
 )
+@method_decorator(sensitive_variables(), name="dispatch")
 class PhoneAPIView(APIView):
     """Base view: domain errors become API errors; bodies are ``{"code", "detail"}``; each
     answer of an authentication flow is logged once (``audit.py``)."""
