@@ -39,13 +39,15 @@ DEFAULTS: Final[dict[str, Any]] = {
     # SMS templates clients may name in sms-code/ (LeanCloud template names).
     "SMS_TEMPLATES": (),
     "SMS_SIGN": None,
-    # Allow clients to ask for voice codes in sms-code/.
-    "ALLOW_VOICE": True,
+    # Allow clients to ask for voice codes in sms-code/ (calls are the toll-fraud channel).
+    "ALLOW_VOICE": False,
     # Sign requestSmsCode / verifySmsCode with the master key (generic SMS closed to clients).
     "SMS_USE_MASTER_KEY": False,
     # Keep the LeanCloud session token server-side (needed for phone change).
     "STORE_SESSION_TOKEN": True,
     # --- abuse resistance (docs/security.md); None switches a limit off ---
+    # Largest request body the API reads, in bytes (the largest valid one is about 3 KB).
+    "MAX_BODY_BYTES": 16 * 1024,
     # Countries (ISO 3166 codes) whose numbers may receive codes. None: DEFAULT_REGION alone;
     # "*": every country (not recommended: SMS pumping).
     "ALLOWED_REGIONS": None,
@@ -136,6 +138,7 @@ class LcPhoneSettings:
     ALLOW_VOICE: bool
     SMS_USE_MASTER_KEY: bool
     STORE_SESSION_TOKEN: bool
+    MAX_BODY_BYTES: int
     ALLOWED_REGIONS: tuple[str, ...] | None
     BLOCKED_NUMBER_TYPES: tuple[str, ...]
     TRUSTED_PROXIES: int

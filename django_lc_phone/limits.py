@@ -78,12 +78,12 @@ def _take(reservation: Reservation, taken: Slot | float) -> float | None:
 # --- code requests ----------------------------------------------------------------------
 
 
-def _captcha_needed(ip: str) -> bool:
+def _captcha_needed(ip_digest: str) -> bool:
     conf = get_settings()
     if conf.CAPTCHA_REQUIRED:
         return True
     threshold = conf.CAPTCHA_AFTER_SENDS_PER_IP
-    return threshold is not None and _SENDS_PER_IP.count(digest("ip", ip)) >= threshold
+    return threshold is not None and _SENDS_PER_IP.count(ip_digest) >= threshold
 
 
 def remember_validate_token(token: str) -> None:

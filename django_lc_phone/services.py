@@ -16,11 +16,19 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from . import signals
+from . import ratelimit, signals
 from .breaker import GuardedProvider
 from .conf import get_settings
-from .exceptions import NoPhone, NotAllowed, PhoneUnavailable, SessionExpired, UnknownAccount
+from .exceptions import (
+    InvalidCode,
+    NoPhone,
+    NotAllowed,
+    PhoneUnavailable,
+    SessionExpired,
+    UnknownAccount,
+)
 from .models import PhoneProfile
 from .providers import load_provider
 from .providers.base import CaptchaChallenge, PhoneAuthProvider, RemoteUser, SmsType
@@ -234,21 +242,40 @@ def _session_token(user: AbstractBaseUser) -> str:
     return profile.lc_session_token
 
 
+# How long a requested phone change stays pending (LeanCloud's change codes live 6 minutes).
+_PENDING_CHANGE_TTL = 10 * 60
+
+
+def _pending_change_key(user: AbstractBaseUser, phone: str) -> str:
+    pair = salted_hmac("django_lc_phone.pending_change", f"{user.pk}:{phone}").hexdigest()
+    return f"lc_phone:pending-change:{pair[:32]}"
+
+
 def send_phone_change_code(
     user: AbstractBaseUser, phone: str, *, validate_token: str | None = None
 ) -> None:
-    """Send a code to the new number; a taken number is only refused once the code is proven."""
+    """Send a code to the new number; a taken number is only refused once the code is proven.
+
+    The change is then pending for this user and this number: only they can confirm it."""
     token = _session_token(user)
     with contextlib.suppress(PhoneUnavailable):
         provider().send_phone_change_code(phone, session_token=token, validate_token=validate_token)
+    # Also when the number is taken, so that nothing tells the two cases apart.
+    ratelimit.cache().set(_pending_change_key(user, phone), 1, timeout=_PENDING_CHANGE_TTL)
 
 
 def change_phone(
     user: AbstractBaseUser, phone: str, code: str, request: HttpRequest | None = None
 ) -> PhoneProfile:
     """Bind the new number; the old holder of a recycled number loses it locally, and the
-    user's other sessions and tokens end (``request``'s own stay)."""
-    provider().change_phone(phone, code, session_token=_session_token(user))
+    user's other sessions and tokens end (``request``'s own stay).
+
+    Without a change pending for this user and number (a code asked for by someone else, or
+    for another purpose), the code is refused here: the provider is not asked."""
+    token = _session_token(user)
+    if not ratelimit.cache().get(_pending_change_key(user, phone)):
+        raise InvalidCode()
+    provider().change_phone(phone, code, session_token=token)
     with transaction.atomic():
         profile = PhoneProfile.objects.select_for_update().get(user_id=user.pk)
         old_phone = profile.phone_e164 or None

@@ -22,10 +22,11 @@ from rest_framework.views import APIView
 
 from .. import limits, services
 from ..audit import auth_event
+from ..conf import get_settings
 from ..exceptions import InvalidCode, InvalidCredentials, LcPhoneError
 from ..tokens import get_issuer
 from . import serializers as s
-from .errors import exception_handler, to_api_error
+from .errors import PhoneAPIError, exception_handler, to_api_error
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -103,6 +104,17 @@ class PhoneAPIView(APIView):
     # stop it from signing in again (DRF would answer 401 before the view runs).
     authentication_classes: Sequence[type[BaseAuthentication]] = []
     parser_classes = [JSONParser]  # JSON in: form bodies are a 415
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Refuse oversized bodies before anything reads them (413 ``request_too_large``)."""
+        length = request.META.get("CONTENT_LENGTH") or 0
+        try:
+            too_large = int(length) > get_settings().MAX_BODY_BYTES
+        except ValueError:
+            too_large = False  # Django refuses a malformed length itself
+        if too_large:
+            raise PhoneAPIError(413, "request_too_large", _("The request body is too large."))
+        super().initial(request, *args, **kwargs)
 
     def get_exception_handler(self) -> Callable[..., Response | None]:
         """Our error body shape, without touching the project's ``EXCEPTION_HANDLER``."""

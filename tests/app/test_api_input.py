@@ -271,12 +271,15 @@ def test_bad_template_variables_are_400_invalid(
 def test_voice_codes_follow_the_allow_voice_setting(
     api: APIClient, lc: upstream.CountingApp, settings: Any
 ) -> None:
+    assert_error(post(api, "sms-code/", {"phone": PHONE, "sms_type": "voice"}), 400, "not_allowed")
+    assert lc.calls == []  # off by default: calls are the toll-fraud channel
+    settings.LC_PHONE = {**settings.LC_PHONE, "ALLOW_VOICE": True}
     response = post(api, "sms-code/", {"phone": PHONE, "sms_type": "voice"})
     assert response.status_code == 202, response.content
     assert upstream.EMULATOR.messages(PHONE)[0]["smsType"] == "voice"
     settings.LC_PHONE = {**settings.LC_PHONE, "ALLOW_VOICE": False}
     lc.calls.clear()
-    upstream.EMULATOR.clock.advance(3600)
+    upstream.advance_clocks(3600)
     assert_error(post(api, "sms-code/", {"phone": OTHER, "sms_type": "voice"}), 400, "not_allowed")
     response = post(api, "sms-code/", {"phone": OTHER, "sms_type": "fax"})
     assert_error(response, 400, "invalid", errors=True)
