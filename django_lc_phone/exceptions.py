@@ -135,9 +135,18 @@ class ProviderUnavailable(ProviderError):
 
     default_message = "The authentication service is unavailable. Try again later."
 
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # The request may have reached the provider before the connection died (so an SMS
+        # may have gone out): limits must not give the send back.
+        self.maybe_sent = maybe_sent
 
 
 class ProviderTimeout(ProviderError):

@@ -164,14 +164,16 @@ def sending(
     """Reserve the budgets for one code, then send it in the ``with`` block.
 
     The budgets are given back only when the provider was certainly not reached (an outage
-    before sending). A timeout may have sent the SMS, so the cooldown stands; an unknown
-    number keeps its slot too, so it is limited exactly like a known one.
+    before sending; not a connection that died after the request went out). A timeout may
+    have sent the SMS, so the cooldown stands; an unknown number keeps its slot too, so it is
+    limited exactly like a known one.
     """
     reservation = reserve_send(phone, request, validate_token=validate_token, staff=staff)
     try:
         yield
-    except ProviderUnavailable:
-        reservation.release()
+    except ProviderUnavailable as exc:
+        if not exc.maybe_sent:
+            reservation.release()
         raise
 
 

@@ -19,11 +19,16 @@ EMULATOR = Emulator()
 
 
 class CountingApp:
-    """Records (method, path) of every API request before the emulator answers it."""
+    """Records (method, path) of every API request before the emulator answers it, and in
+    ``headers`` the HTTP headers each one carried (names as sent, e.g. ``X-Lc-Session``).
+
+    ``headers`` is not emptied by the ``lc`` fixture: a test that reads it clears it first.
+    """
 
     def __init__(self, app: Emulator) -> None:
         self.app = app
         self.calls: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -31,7 +36,20 @@ class CountingApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/1.1/"):
             self.calls.append((environ["REQUEST_METHOD"], path))
+            self.headers.append(request_headers(environ))
         return self.app(environ, start_response)
+
+
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The HTTP headers of a WSGI request, e.g. ``{"X-Lc-Sign": ...}``."""
+    found = {
+        name[5:].replace("_", "-").title(): str(value)
+        for name, value in environ.items()
+        if name.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        found["Content-Type"] = str(environ["CONTENT_TYPE"])
+    return found
 
 
 COUNTER = CountingApp(EMULATOR)

@@ -99,7 +99,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DatabaseError):
         # The provider may have acted already (a code spent, a user created); the local write
         # was rolled back, and the next sign-in reconciles by objectId. Ours to fix: a 503.
-        logger.error("database error in %s", type(context.get("view")).__name__, exc_info=exc)
+        # No traceback or message: PostgreSQL's names the row ("Key (phone)=(+86...)").
+        cause = exc.__cause__
+        logger.error(
+            "database error in %s: %s sqlstate=%s constraint=%s",
+            type(context.get("view")).__name__,
+            type(exc).__name__,
+            getattr(cause, "sqlstate", None),
+            getattr(getattr(cause, "diag", None), "constraint_name", None),
+        )
         exc = PhoneAPIError(
             503,
             "temporarily_unavailable",

@@ -124,7 +124,19 @@ class PhoneAPIView(APIView):
         """Translate domain errors (one table in ``api/errors.py``)."""
         if isinstance(exc, LcPhoneError):
             exc = to_api_error(exc)
-        return super().handle_exception(exc)
+        try:
+            return super().handle_exception(exc)
+        except Exception:
+            # A crash never reaches finalize_response: audit it here, once.
+            if self.audit_event is not None:
+                auth_event(
+                    self.audit_event,
+                    "server_error",
+                    status=500,
+                    phone=self.audit_phone,
+                    request=self.request._request,
+                )
+            raise
 
     def valid(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
         """The validated request body."""

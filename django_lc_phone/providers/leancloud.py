@@ -61,7 +61,7 @@ _TRANSLATION: Final[
     (LeanCloudTimeout, lambda e: _timeout_or_unavailable(e)),
     # Refused, unreachable, or dropped with no answer at all: the service is not there (503).
     # Nothing was answered, so nothing invalid was answered (502 is for bad answers).
-    (LeanCloudConnectionError, lambda e: domain.ProviderUnavailable()),
+    (LeanCloudConnectionError, lambda e: domain.ProviderUnavailable(maybe_sent=e.request_sent)),
     (LeanCloudBadResponse, lambda e: domain.BadProviderResponse()),
     (LeanCloudInvalidCode, lambda e: domain.InvalidCode()),
     (LeanCloudRateLimited, lambda e: domain.SendThrottled(retry_after=_SMS_RETRY_AFTER)),
