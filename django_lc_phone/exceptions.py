@@ -120,6 +120,12 @@ class SessionExpired(LcPhoneError):
     default_message = "Your session has expired. Sign in again."
 
 
+class InvalidTemplateVariables(LcPhoneError):
+    """The template's variables do not fill it (LeanCloud's 606): the client's to fix."""
+
+    default_message = "The template's variables are missing or invalid."
+
+
 class SmsNotDelivered(LcPhoneError):
     """The provider refused to send (template, signature, carrier, balance)."""
 

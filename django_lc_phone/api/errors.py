@@ -41,6 +41,12 @@ ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] 
     (domain.CaptchaRequired, 400, "captcha_required", _("Solve the CAPTCHA first.")),
     (domain.InvalidCaptcha, 400, "invalid_captcha", _("The CAPTCHA answer is wrong.")),
     (domain.NoPhone, 400, "no_phone", _("Add a phone number first.")),
+    (
+        domain.InvalidTemplateVariables,
+        400,
+        "invalid",
+        _("The template's variables are missing or invalid."),
+    ),
     (domain.NotAllowed, 400, "not_allowed", _("This kind of message is not allowed.")),
     (domain.SessionExpired, 401, "session_expired", _("Your session has expired. Sign in again.")),
     (domain.SmsNotDelivered, 502, "sms_delivery_failed", _("The message could not be sent.")),

@@ -22,6 +22,35 @@ _RESERVED_VARIABLES: Final = frozenset(
 )
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string taken as sent: no number turned into a string, no trimming before the
+    length check (DRF's defaults accept ``0`` and strip a non-breaking space)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        """Refuse anything but a string."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictRegexField(serializers.RegexField):
+    """:class:`StrictCharField`'s rules, plus a pattern."""
+
+    def __init__(self, regex: str, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(regex, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        """Refuse anything but a string."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class PhoneField(serializers.CharField):
     """A phone number, returned as E.164; error code ``invalid_phone``."""
 
@@ -70,7 +99,7 @@ class CodeField(serializers.CharField):
         return data
 
 
-class NewPasswordField(serializers.CharField):
+class NewPasswordField(StrictCharField):
     """A password checked by the site's ``AUTH_PASSWORD_VALIDATORS`` before anything is sent."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -91,7 +120,7 @@ class NewPasswordField(serializers.CharField):
 
 
 def _validate_token() -> serializers.CharField:
-    return serializers.CharField(required=False, max_length=256, write_only=True)
+    return StrictCharField(required=False, max_length=256, write_only=True)
 
 
 class SmsCodeRequestSerializer(serializers.Serializer[Any]):
@@ -99,8 +128,8 @@ class SmsCodeRequestSerializer(serializers.Serializer[Any]):
 
     phone = PhoneField()
     sms_type = serializers.ChoiceField(choices=["sms", "voice"], default="sms")
-    template = serializers.CharField(required=False, max_length=64)
-    variables = serializers.DictField(child=serializers.CharField(max_length=128), required=False)
+    template = StrictCharField(required=False, max_length=64)
+    variables = serializers.DictField(child=StrictCharField(max_length=128), required=False)
     validate_token = _validate_token()
 
     def validate_variables(self, value: dict[str, str]) -> dict[str, str]:
@@ -141,7 +170,7 @@ class CodeSerializer(serializers.Serializer[Any]):
 class SignupSerializer(PhoneCodeSerializer):
     """``signup/``: username and password are optional and used only for a new account."""
 
-    username = serializers.RegexField(r"^[\w.@+-]{1,64}$", required=False)
+    username = StrictRegexField(r"^[\w.@+-]{1,64}$", required=False)
     password = NewPasswordField(required=False)
 
 
@@ -150,9 +179,7 @@ class LoginSerializer(serializers.Serializer[Any]):
 
     phone = PhoneField()
     code = CodeField(required=False)
-    password = serializers.CharField(
-        required=False, max_length=128, trim_whitespace=False, write_only=True
-    )
+    password = StrictCharField(required=False, max_length=128, write_only=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Exactly one of ``code`` and ``password``."""
@@ -172,8 +199,8 @@ class PasswordResetSerializer(PhoneCodeSerializer):
 class CaptchaVerifySerializer(serializers.Serializer[Any]):
     """``captcha/verify/``."""
 
-    captcha_token = serializers.RegexField(r"^[A-Za-z0-9]{4,64}$")
-    captcha_code = serializers.CharField(max_length=16, trim_whitespace=False)
+    captcha_token = StrictRegexField(r"^[A-Za-z0-9]{4,64}$")
+    captcha_code = StrictCharField(max_length=16)
 
 
 # --- responses ------------------------------------------------------------------------------

@@ -76,8 +76,12 @@ def _code_sent() -> Response:
     return _ack("code_sent", CODE_SENT_DETAIL, status.HTTP_202_ACCEPTED)
 
 
-def _doc(request: Any, ok: Any, ok_status: int = 200, **extra: Any) -> Callable[[Any], Any]:
+def _doc(
+    request: Any, ok: Any, ok_status: int = 200, *, also_ok: int | None = None, **extra: Any
+) -> Callable[[Any], Any]:
     responses: dict[int, Any] = {ok_status: ok, **_ERRORS}
+    if also_ok is not None:  # a second success status, with the same body
+        responses[also_ok] = ok
     if request is not None:
         responses.update(_BODY_ERRORS)
     return extend_schema(request=request, responses=responses, parameters=[_RETRY_AFTER], **extra)
@@ -207,7 +211,7 @@ class SignupView(PhoneAPIView):
 
     audit_event = "signup"
 
-    @_doc(s.SignupSerializer, s.AuthResponseSerializer, 201)
+    @_doc(s.SignupSerializer, s.AuthResponseSerializer, 201, also_ok=200)
     def post(self, request: Request) -> Response:
         """``usersByMobilePhone``: 201 for a new account, 200 for an existing one."""
         data = self.valid(s.SignupSerializer)

@@ -72,7 +72,7 @@ _TRANSLATION: Final[
     (LeanCloudNotVerified, lambda e: domain.UnknownAccount()),
     (LeanCloudAlreadyTaken, lambda e: domain.PhoneUnavailable()),
     (LeanCloudCaptchaError, lambda e: _captcha_error(e)),
-    (LeanCloudSmsRejected, lambda e: domain.SmsNotDelivered()),
+    (LeanCloudSmsRejected, lambda e: _sms_rejected(e)),
     (LeanCloudQuotaExceeded, lambda e: domain.SmsNotDelivered()),
     (LeanCloudSessionRequired, lambda e: domain.SessionExpired()),
     (LeanCloudInvalidField, lambda e: domain.InvalidCredentials()),
@@ -92,6 +92,13 @@ _TRANSLATION: Final[
 
 def _timeout_or_unavailable(error: LeanCloudError) -> Exception:
     return domain.ProviderTimeout() if error.request_sent else domain.ProviderUnavailable()
+
+
+def _sms_rejected(error: LeanCloudError) -> Exception:
+    # 606: the variables do not fill the template, which the client sent; the rest is ours.
+    if error.code == Code.SMS_TEMPLATE_RENDER_FAILED:
+        return domain.InvalidTemplateVariables()
+    return domain.SmsNotDelivered()
 
 
 def _captcha_error(error: LeanCloudError) -> Exception:
