@@ -32,5 +32,3 @@ def clear_limits() -> None:
             redis.delete(key)
     else:
         cache.clear()
-
-
