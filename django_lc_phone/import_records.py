@@ -1,0 +1,308 @@
+"""The importer's input side: LeanCloud ``_User`` records, their sources, checkpoints, report.
+
+Sources: a data-export file (a JSON array, ``{"results": [...]}``, JSON lines, or a zip holding
+``_User*.json`` / ``_User*.jsonl`` members, as the dashboard's export gives them) and the live
+API's ``_User`` scan with the master key. Both hand out batches along with the state a resumed
+run starts from, which the checkpoint file keeps between runs.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, Protocol, TextIO
+
+from .exceptions import InvalidPhoneNumber
+from .hashers import encode_exported
+from .leancloud import LeanCloudClient
+from .phone import normalize_phone
+from .wire import OBJECT_ID_RE, parse_date
+
+# LeanCloud's hash: base64 of a 64-byte SHA-512 digest. Anything else cannot be verified.
+_EXPORTED_HASH: Final = re.compile(r"^[A-Za-z0-9+/]{86}==$")
+SCAN_PAGE_MAX: Final = 1000  # the most one scan page returns
+
+Note = Callable[[str, str], None]
+
+# Every kind of problem a run reports, and what it did about it. Entries name objectIds (or
+# record numbers), never phone numbers or hashes.
+ISSUES: Final[Mapping[str, str]] = {
+    "invalid": "skipped: not a user record, or no valid objectId",
+    "duplicate": "skipped: objectId seen earlier in this run",
+    "no_username": "skipped: neither the username nor lc_<objectId> is free",
+    "phone_conflict": "phone held by another local user: imported without it",
+    "invalid_phone": "phone number not valid: imported without it",
+    "username_taken": "username taken or not valid here: named lc_<objectId> instead",
+    "bad_password": "password hash or salt unusable: imported without a password",
+}
+
+
+@dataclass
+class ImportReport:
+    """What a run did. ``issues`` maps each kind of :data:`ISSUES` to objectIds."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    resumed_after: int = 0
+    dry_run: bool = False
+    issues: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in ISSUES})
+
+    @property
+    def skipped(self) -> int:
+        """Records not imported at all."""
+        return sum(len(self.issues[k]) for k in ("invalid", "duplicate", "no_username"))
+
+    def note(self, kind: str, what: str) -> None:
+        """Record one issue of ``kind``."""
+        self.issues[kind].append(what)
+
+
+class ImportSourceError(Exception):
+    """A source or checkpoint that cannot be read (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One valid ``_User`` record, as the importer stores it."""
+
+    object_id: str
+    username: str | None
+    phone: str | None  # E.164; None when LeanCloud has none, or when it is not valid
+    phone_invalid: bool
+    phone_verified: bool
+    created_at: datetime | None
+    password: str | None  # the ``password`` column value, None when the record carries none
+
+
+def parse_record(raw: Any, number: int, region: str | None, note: Note) -> Incoming | None:
+    """The record ``raw`` (the ``number``-th of its source), or None when it cannot be
+    imported. Problems go to ``note(kind, what)``, naming objectIds and never values."""
+    object_id = raw.get("objectId") if isinstance(raw, dict) else None
+    if not isinstance(object_id, str) or not OBJECT_ID_RE.fullmatch(object_id):
+        note("invalid", f"record {number}")
+        return None
+    phone, phone_invalid = _phone(raw.get("mobilePhoneNumber"), region)
+    if phone_invalid:
+        note("invalid_phone", object_id)
+    password, bad_password = _password(raw.get("password"), raw.get("salt"))
+    if bad_password:
+        note("bad_password", object_id)
+    username = raw.get("username")
+    return Incoming(
+        object_id=object_id,
+        username=username if isinstance(username, str) and username else None,
+        phone=phone,
+        phone_invalid=phone_invalid,
+        phone_verified=raw.get("mobilePhoneVerified") is True,
+        created_at=_date(raw.get("createdAt")),
+        password=password,
+    )
+
+
+def _phone(value: Any, region: str | None) -> tuple[str | None, bool]:
+    if value is None or value == "":
+        return None, False
+    try:
+        return normalize_phone(value, region), False
+    except InvalidPhoneNumber:
+        return None, True
+
+
+def _password(hashed: Any, salt: Any) -> tuple[str | None, bool]:
+    if hashed is None or hashed == "":
+        return None, False  # phone sign-ups may have no password at all
+    if not isinstance(hashed, str) or not _EXPORTED_HASH.fullmatch(hashed):
+        return None, True
+    if not isinstance(salt, str):
+        return None, True
+    try:
+        return encode_exported(salt, hashed), False
+    except ValueError:
+        return None, True
+
+
+def _date(value: Any) -> datetime | None:
+    if isinstance(value, dict):  # {"__type": "Date", "iso": ...}, as custom date fields are
+        value = value.get("iso")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None  # the user keeps the join date it has
+
+
+# --- sources ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Records ``start + 1`` to ``start + len(records)`` of a source, and where a run resumes
+    once they are imported."""
+
+    records: list[Any]
+    start: int
+    resume: dict[str, Any]
+
+
+class UserSource(Protocol):
+    """Where records come from. ``key`` tells sources apart, so that a checkpoint is never
+    applied to another one."""
+
+    @property
+    def key(self) -> str: ...
+
+    def batches(self, size: int, resume: Mapping[str, Any] | None) -> Iterator[Batch]: ...
+
+
+class ExportFile:
+    """A LeanCloud data-export file (or a zip of them); JSON lines are streamed."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            size = self.path.stat().st_size
+        except OSError as exc:
+            raise ImportSourceError(f"cannot read {self.path}: {exc.strerror}") from exc
+        self.key = f"file:{self.path.resolve()}:{size}"
+
+    def batches(self, size: int, resume: Mapping[str, Any] | None) -> Iterator[Batch]:
+        """Batches of ``size`` records, from the position ``resume`` records."""
+        position = int(resume.get("position", 0)) if resume else 0
+        records = itertools.islice(read_records(self.path), position, None)
+        while chunk := list(itertools.islice(records, size)):
+            yield Batch(chunk, position, {"position": position + len(chunk)})
+            position += len(chunk)
+
+
+class ApiScan:
+    """The live ``_User`` table, scanned with the master key.
+
+    LeanCloud's API never returns ``password`` or ``salt``: users imported this way get no
+    password. Import the data export as well to bring their hashes.
+    """
+
+    def __init__(self, client: LeanCloudClient) -> None:
+        self.client = client
+        self.key = f"api:{client.app_id}"
+
+    def batches(self, size: int, resume: Mapping[str, Any] | None) -> Iterator[Batch]:
+        """Whole scan pages, as many as make ``size`` records; resumed by the scan's cursor."""
+        position = int(resume.get("position", 0)) if resume else 0
+        cursor = resume.get("cursor") if resume else None
+        if position and cursor is None:
+            return  # the checkpoint was taken after the last page
+        records: list[Any] = []
+        while True:
+            page = self.client.scan_users(limit=min(size, SCAN_PAGE_MAX), cursor=cursor)
+            records.extend(page.results)
+            cursor = page.cursor
+            if cursor is None or len(records) >= size:
+                # Batches end on page boundaries, so the cursor is an exact resume point.
+                yield Batch(
+                    records, position, {"position": position + len(records), "cursor": cursor}
+                )
+                position += len(records)
+                records = []
+            if cursor is None:
+                return
+
+
+def read_records(path: Path) -> Iterator[Any]:
+    """Every record of an export file or zip, in order (``None`` for a line that is not JSON,
+    so that it is reported as an invalid record and the rest still imports)."""
+    if not zipfile.is_zipfile(path):
+        with path.open(encoding="utf-8-sig") as stream:
+            yield from _stream_records(stream, str(path))
+        return
+    with zipfile.ZipFile(path) as archive:
+        members = sorted((n for n in archive.namelist() if _is_user_file(n)), key=_natural)
+        if not members:
+            raise ImportSourceError(f"{path} holds no _User*.json or _User*.jsonl file")
+        for name in members:
+            with archive.open(name) as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8-sig")
+                yield from _stream_records(text, f"{path}:{name}")
+
+
+def _is_user_file(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return base.startswith("_User") and base.endswith((".json", ".jsonl"))
+
+
+def _natural(name: str) -> list[Any]:
+    """``_User.2.jsonl`` before ``_User.10.jsonl``."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name)]
+
+
+def _stream_records(stream: TextIO, where: str) -> Iterator[Any]:
+    first = next((line for line in stream if line.strip()), "")
+    if not first:
+        return
+    try:
+        head = json.loads(first)
+    except ValueError:
+        head = None  # the first line of a document spread over many lines
+    if not isinstance(head, dict):
+        yield from _unwrap(_document(first + stream.read(), where))
+        return
+    # JSON lines: one record (or one {"results": [...]} page) per line, streamed.
+    yield from _unwrap(head)
+    for line in stream:
+        if line.strip():
+            try:
+                yield from _unwrap(json.loads(line))
+            except ValueError:
+                yield None
+
+
+def _document(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ImportSourceError(f"{where} is not JSON, JSON lines or a zip of them") from exc
+
+
+def _unwrap(document: Any) -> Iterator[Any]:
+    """The records of an array or a ``{"results": [...]}`` page; anything else is one record
+    (which ``parse_record`` refuses when it is not a user)."""
+    if isinstance(document, list):
+        yield from document
+    elif isinstance(document, dict) and isinstance(document.get("results"), list):
+        yield from document["results"]
+    else:
+        yield document
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+def load_checkpoint(path: Path, source_key: str) -> dict[str, Any]:
+    """The state saved by :func:`save_checkpoint` for ``source_key`` ({} when there is none)."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}  # nothing to resume: start from the beginning
+    except (OSError, ValueError) as exc:
+        raise ImportSourceError(f"unreadable checkpoint {path}: {exc}") from exc
+    if not isinstance(state, dict) or state.get("source") != source_key:
+        raise ImportSourceError(f"checkpoint {path} belongs to another source; delete it")
+    return state
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Replace the checkpoint at ``path`` with ``state``."""
+    # Written aside and renamed: a crash mid-write must not leave a half checkpoint.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(partial, path)

@@ -1,0 +1,1 @@
+"""Tests of the LeanCloud password hasher and the ``_User`` importer."""
