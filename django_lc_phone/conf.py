@@ -45,6 +45,14 @@ DEFAULTS: Final[dict[str, Any]] = {
     "SMS_USE_MASTER_KEY": False,
     # Keep the LeanCloud session token server-side (needed for phone change).
     "STORE_SESSION_TOKEN": True,
+    # --- the local provider (PROVIDER = "local"; docs/providers.md) ---
+    # Dotted path of the SMS gateway class, and the keyword arguments it is built with.
+    "SMS_GATEWAY": "django_lc_phone.sms.console.ConsoleGateway",
+    "SMS_GATEWAY_OPTIONS": {},
+    # Minutes a code stays valid.
+    "CODE_TTL_MINUTES": 10,
+    # Dotted path of the CAPTCHA verifier class (captcha/ and captcha/verify/).
+    "CAPTCHA_VERIFIER": "django_lc_phone.captcha.ImageCaptcha",
     # --- abuse resistance (docs/security.md); None switches a limit off ---
     # Largest request body the API reads, in bytes (the largest valid one is about 3 KB).
     "MAX_BODY_BYTES": 16 * 1024,
@@ -138,6 +146,10 @@ class LcPhoneSettings:
     ALLOW_VOICE: bool
     SMS_USE_MASTER_KEY: bool
     STORE_SESSION_TOKEN: bool
+    SMS_GATEWAY: str
+    SMS_GATEWAY_OPTIONS: dict[str, Any] = field(repr=False)
+    CODE_TTL_MINUTES: int
+    CAPTCHA_VERIFIER: str
     MAX_BODY_BYTES: int
     ALLOWED_REGIONS: tuple[str, ...] | None
     BLOCKED_NUMBER_TYPES: tuple[str, ...]
@@ -201,6 +213,7 @@ def _regions(value: Any, default_region: str | None) -> tuple[str, ...] | None:
 def _reload(*, setting: str, **kwargs: Any) -> None:
     if setting in (SETTING_NAME, "CACHES", "AUTHENTICATION_BACKENDS"):
         get_settings.cache_clear()
-        from . import services  # the provider is built from the settings
+        from . import services, sms  # the provider and gateway are built from the settings
 
         services.reset_provider()
+        sms.reset_gateway()
