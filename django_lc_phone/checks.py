@@ -48,6 +48,8 @@ class Messages:
     E006 = "No country may receive codes: LC_PHONE['ALLOWED_REGIONS'] is empty."
     E007 = "LC_PHONE['BLOCKED_NUMBER_TYPES'] has unknown types: {types}."
     E008 = "LC_PHONE['CACHE_ALIAS'] {alias!r} is not in CACHES."
+    E009 = "LC_PHONE['{key}'] {path!r} cannot be imported."
+    W005 = "The local provider's SMS gateway is {path!r} while DEBUG is off: no SMS reaches anyone."
 
 
 class Hints:
@@ -71,6 +73,11 @@ class Hints:
     )
     E007 = "Use names of phonenumbers.PhoneNumberType, e.g. 'PREMIUM_RATE'."
     E008 = "Name one of the aliases in CACHES (a cache every worker shares)."
+    E009 = (
+        "Use the dotted path of a class; the real gateways need their extra, e.g. "
+        "pip install 'django-lc-phone[aliyun]'."
+    )
+    W005 = "Configure a real gateway (aliyun, tencent, twilio) in SMS_GATEWAY for production."
 
 
 CheckResult = list[checks.CheckMessage]
@@ -96,6 +103,33 @@ def check_provider(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult
     if _uses_leancloud() is None:
         return [_error("E002", provider=get_settings().PROVIDER)]
     return []
+
+
+# Gateways that send nothing to a phone: fine in development, a silent outage in production.
+_DEVELOPMENT_GATEWAYS: Final = (
+    "console.ConsoleGateway",
+    "locmem.LocmemGateway",
+    "file.FileGateway",
+)
+
+
+@checks.register(TAG)
+def check_local_provider(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E009: the local provider's gateway and CAPTCHA verifier import; W005: a real gateway
+    when DEBUG is off."""
+    conf = get_settings()
+    if conf.PROVIDER != "local":
+        return []
+    messages: CheckResult = []
+    for key in ("SMS_GATEWAY", "CAPTCHA_VERIFIER"):
+        path = getattr(conf, key)
+        try:
+            import_string(path)
+        except ImportError:
+            messages.append(_error("E009", key=key, path=path))
+    if not settings.DEBUG and conf.SMS_GATEWAY.endswith(_DEVELOPMENT_GATEWAYS):
+        messages.append(_warning("W005", path=conf.SMS_GATEWAY))
+    return messages
 
 
 @checks.register(TAG)

@@ -46,3 +46,38 @@ class PhoneProfile(models.Model):
     def phone_e164(self) -> str:
         """The phone as an E.164 string ("" when there is none)."""
         return str(self.phone) if self.phone else ""
+
+
+class PhoneCode(models.Model):
+    """A code the local provider sent: only its keyed hash is kept, and it is used once.
+
+    Bound to a number and a purpose (and, for a phone change, to the user who asked), so a
+    code for one flow never works in another. Asking for a new code voids the older ones.
+    """
+
+    phone = models.CharField(_("phone number"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # HMAC-SHA256 of the code and what it is bound to, keyed with SECRET_KEY.
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone code")
+        verbose_name_plural = _("phone codes")
+        indexes = [models.Index(fields=["phone", "purpose"], name="lc_phone_code_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {mask_phone(self.phone)}"
+
+    def __repr__(self) -> str:
+        return f"<PhoneCode {self.pk} {mask_phone(self.phone)!r} {self.purpose}>"

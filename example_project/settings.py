@@ -7,6 +7,10 @@ Environment variables:
   a real LeanCloud app instead, or a standalone emulator's address (``python -m
   django_lc_phone.emulator``: ``http://127.0.0.1:8765``; with DEBUG off, ``check`` warns
   ``lc_phone.W003`` about the clear-text URL, and that is all).
+- ``LC_PHONE_PROVIDER``: ``leancloud`` (the default) or ``local``: no LeanCloud at all, the
+  site's own users, passwords and codes, sent through ``LC_PHONE_SMS_GATEWAY`` (the console
+  gateway by default: codes are printed, and served at ``/emulator/v1/messages`` and
+  ``/emulator/`` like the emulator's outbox).
 - ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY``, ``LEANCLOUD_MASTER_KEY``: the app's credentials.
   In emulator mode they default to the emulator's demo credentials, and the emulator accepts
   whichever are set; in real mode they have no default (``manage.py check`` reports
@@ -130,9 +134,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# "local": no LeanCloud at all; the site's own users and codes, sent by the console gateway.
+LC_PHONE_PROVIDER = os.environ.get("LC_PHONE_PROVIDER", "leancloud")
 LEANCLOUD_SERVER_URL = os.environ.get("LEANCLOUD_SERVER_URL", "")
 # Empty server URL: the site serves the emulator itself, at /1.1/ and /emulator/.
-USE_EMULATOR = not LEANCLOUD_SERVER_URL
+USE_EMULATOR = not LEANCLOUD_SERVER_URL and LC_PHONE_PROVIDER != "local"
 # The emulator accepts whatever credentials are set, the demo ones by default; a real
 # LeanCloud app needs its own, so there is no default then.
 LEANCLOUD_APP_ID = os.environ.get("LEANCLOUD_APP_ID", DEMO_APP_ID if USE_EMULATOR else "")
@@ -151,7 +157,14 @@ LC_PHONE = {
     "SMS_TEMPLATES": ["Order_Notice"],
     "TOKEN_ISSUER": "authtoken",
 }
-if USE_EMULATOR:
+if LC_PHONE_PROVIDER == "local":
+    LC_PHONE["PROVIDER"] = "local"
+    # Prints each message (code included) and keeps the last ones for /emulator/v1/messages.
+    LC_PHONE["SMS_GATEWAY"] = os.environ.get(
+        "LC_PHONE_SMS_GATEWAY", "django_lc_phone.sms.console.ConsoleGateway"
+    )
+    LC_PHONE["CLOCK"] = "example_project.outbox.now"  # moved by /emulator/v1/clock
+elif USE_EMULATOR:
     from example_project.emulator import INPROCESS_URL
 
     LC_PHONE["SERVER_URL"] = INPROCESS_URL

@@ -102,9 +102,10 @@ class Site:
 
 
 @contextlib.contextmanager
-def running_site(tmp: Path, migrations: int = 1) -> Iterator[Site]:
-    """A fresh example site on its embedded defaults, after ``migrations`` runs of migrate."""
-    env = _env(tmp)
+def running_site(tmp: Path, migrations: int = 1, **extra: str) -> Iterator[Site]:
+    """A fresh example site on its embedded defaults (with ``extra`` environment variables),
+    after ``migrations`` runs of migrate."""
+    env = _env(tmp, **extra)
     outputs = []
     for _ in range(migrations):
         done = _manage(env, "migrate", "--noinput")

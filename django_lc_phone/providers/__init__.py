@@ -7,7 +7,10 @@ from django.utils.module_loading import import_string
 from ..conf import get_settings
 from .base import PhoneAuthProvider
 
-_BUILTIN = {"leancloud": "django_lc_phone.providers.leancloud.LeanCloudProvider"}
+_BUILTIN = {
+    "leancloud": "django_lc_phone.providers.leancloud.LeanCloudProvider",
+    "local": "django_lc_phone.providers.local.LocalProvider",
+}
 
 
 def load_provider() -> PhoneAuthProvider:

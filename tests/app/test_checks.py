@@ -418,3 +418,36 @@ def test_e008_the_limits_cache_is_not_configured() -> None:
                 id="lc_phone.E008",
             )
         ]
+
+
+# --- E009 / W005: the local provider -------------------------------------------------------------
+
+
+def test_e009_the_local_provider_s_gateway_and_verifier_must_import() -> None:
+    with configured(PROVIDER="local", SMS_GATEWAY="nowhere.Gateway", CAPTCHA_VERIFIER="no.Such"):
+        assert ids(lc_checks.check_local_provider()) == ["lc_phone.E009", "lc_phone.E009"]
+        assert "nowhere.Gateway" in str(lc_checks.check_local_provider()[0].msg)
+
+
+@pytest.mark.parametrize("gateway", ["console.ConsoleGateway", "locmem.LocmemGateway"])
+def test_w005_a_development_gateway_in_production(gateway: str) -> None:
+    path = f"django_lc_phone.sms.{gateway}"
+    with configured(PROVIDER="local", SMS_GATEWAY=path):
+        assert lc_checks.check_local_provider() == [
+            checks.Warning(
+                f"The local provider's SMS gateway is {path!r} while DEBUG is off: no SMS "
+                "reaches anyone.",
+                hint="Configure a real gateway (aliyun, tencent, twilio) in SMS_GATEWAY for "
+                "production.",
+                id="lc_phone.W005",
+            )
+        ]
+    with configured(debug=True, PROVIDER="local", SMS_GATEWAY=path):
+        assert lc_checks.check_local_provider() == []
+
+
+def test_the_local_provider_needs_no_leancloud_credentials() -> None:
+    gateway = "django_lc_phone.sms.twilio.TwilioGateway"
+    with configured(PROVIDER="local", SMS_GATEWAY=gateway, APP_ID=None, APP_KEY=None):
+        assert lc_checks.check_credentials() == []
+        assert lc_checks.check_local_provider() == []

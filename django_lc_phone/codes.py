@@ -1,0 +1,73 @@
+"""The local provider's verification codes: issued from ``secrets``, stored as keyed hashes.
+
+A code is six random digits, valid ``CODE_TTL_MINUTES``, usable once, and bound to its number,
+its purpose and (for a phone change) its user. Only an HMAC of the code and its binding is
+stored, keyed with ``SECRET_KEY``, so a database dump reveals no live code. Failed attempts
+are counted by ``limits.attempt`` per number, so asking for a new code resets nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from .conf import get_settings
+from .exceptions import InvalidCode
+from .models import PhoneCode
+
+_KEY_SALT = "django_lc_phone.codes"
+
+
+def _digest(phone: str, purpose: str, user_id: object, code: str) -> str:
+    binding = f"{purpose}\n{phone}\n{user_id or ''}\n{code}"
+    return salted_hmac(_KEY_SALT, binding, algorithm="sha256").hexdigest()
+
+
+def issue(phone: str, purpose: str, user: AbstractBaseUser | None = None) -> str:
+    """A new code for ``phone`` and ``purpose``; the older unused ones stop working."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    user_id = user.pk if user is not None else None
+    with transaction.atomic():
+        PhoneCode.objects.filter(phone=phone, purpose=purpose, used_at__isnull=True).update(
+            used_at=now
+        )
+        PhoneCode.objects.create(
+            phone=phone,
+            purpose=purpose,
+            user_id=user_id,
+            code_hash=_digest(phone, purpose, user_id, code),
+            expires_at=now + timedelta(minutes=get_settings().CODE_TTL_MINUTES),
+        )
+    return code
+
+
+def spend(phone: str, purpose: str, code: str, user: AbstractBaseUser | None = None) -> None:
+    """Use the code, or raise :class:`InvalidCode` (wrong, expired, used, or bound elsewhere)."""
+    now = timezone.now()
+    user_id = user.pk if user is not None else None
+    expected = _digest(phone, purpose, user_id, code)
+    live = PhoneCode.objects.filter(
+        phone=phone, purpose=purpose, used_at__isnull=True, expires_at__gt=now
+    )
+    bound = live.filter(user__isnull=True) if user is None else live.filter(user_id=user.pk)
+    candidate = bound.order_by("-created_at", "-pk").first()
+    if candidate is None or not constant_time_compare(candidate.code_hash, expected):
+        raise InvalidCode()
+    # One UPDATE decides between concurrent requests with the same code: one wins.
+    won = PhoneCode.objects.filter(pk=candidate.pk, used_at__isnull=True).update(used_at=now)
+    if not won:
+        raise InvalidCode()
+
+
+def purge_expired() -> int:
+    """Delete codes past their lifetime or used (housekeeping); the number deleted."""
+    now = timezone.now()
+    expired = PhoneCode.objects.filter(expires_at__lte=now)
+    used = PhoneCode.objects.filter(used_at__isnull=False)
+    return int(expired.delete()[0]) + int(used.delete()[0])

@@ -1,0 +1,304 @@
+"""The local provider: every flow of the protocol with no LeanCloud at all.
+
+Users are the site's own users and their PhoneProfiles; passwords use Django's hashers (so
+imported LeanCloud hashes keep working through ``hashers.py``); codes come from ``codes.py``
+and go out through the configured SMS gateway; CAPTCHAs through the configured verifier. New
+users get an objectId-shaped id and a session token, so the identity the app and its signals
+see has the same shape as with LeanCloud. ``LC_PHONE["PROVIDER"] = "local"`` selects it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import codes, signals
+from ..captcha import get_verifier
+from ..conf import get_settings
+from ..exceptions import (
+    InvalidCode,
+    InvalidCredentials,
+    NotAllowed,
+    PhoneUnavailable,
+    SessionExpired,
+    UnknownAccount,
+    UsernameTaken,
+)
+from ..models import PhoneProfile
+from ..sms import SmsMessage, get_gateway
+from ..sms.base import Purpose
+from ..sync import local_username
+from ..wire import new_object_id
+from .base import CaptchaChallenge, RemoteUser, SmsType
+
+if TYPE_CHECKING:
+    from typing import Self
+
+_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
+_TEXTS: Mapping[Purpose, str] = {
+    "generic": "Your verification code is {code}. It expires in {ttl} minutes.",
+    "login": "Your login code is {code}. It expires in {ttl} minutes.",
+    "verify_phone": "Your code to verify this number is {code}. It expires in {ttl} minutes.",
+    "reset_password": "Your password reset code is {code}. It expires in {ttl} minutes.",
+    "change_phone": "Your code to use this number is {code}. It expires in {ttl} minutes.",
+}
+
+
+def _session_token() -> str:
+    """A LeanCloud-shaped session token (25 lower-case letters and digits)."""
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(25))
+
+
+def _remote(profile: PhoneProfile) -> RemoteUser:
+    user = profile.user
+    return RemoteUser(
+        object_id=str(profile.lc_object_id),
+        username=str(user.get_username()),
+        phone=profile.phone_e164 or None,
+        phone_verified=profile.phone_verified,
+        session_token=profile.lc_session_token or None,
+    )
+
+
+def _profile(phone: str) -> PhoneProfile | None:
+    return PhoneProfile.objects.select_related("user").filter(phone=phone).first()
+
+
+def _verified_profile(phone: str) -> PhoneProfile:
+    profile = _profile(phone)
+    if profile is None or not profile.phone_verified:
+        raise UnknownAccount()
+    return profile
+
+
+class LocalProvider:
+    """Phone authentication with the site's own users, codes and SMS gateway."""
+
+    @classmethod
+    def from_settings(cls) -> Self:
+        """Nothing to build: the gateway and verifier are read when used."""
+        return cls()
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def _send(
+        self,
+        phone: str,
+        purpose: Purpose,
+        *,
+        user: AbstractBaseUser | None = None,
+        channel: SmsType = "sms",
+        template: str | None = None,
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
+        gateway = get_gateway()
+        if channel == "voice" and not gateway.supports_voice:
+            raise NotAllowed("This SMS gateway cannot place voice calls.")
+        code = codes.issue(phone, purpose, user)
+        ttl = get_settings().CODE_TTL_MINUTES
+        gateway.send(
+            SmsMessage(
+                phone=phone,
+                purpose=purpose,
+                text=_TEXTS[purpose].format(code=code, ttl=ttl),
+                code=code,
+                template=template,
+                variables=dict(variables or {}),
+                channel=channel,
+                ttl_minutes=ttl,
+            )
+        )
+
+    def send_code(
+        self,
+        phone: str,
+        *,
+        sms_type: SmsType = "sms",
+        template: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        validate_token: str | None = None,
+    ) -> None:
+        """A generic code (CAPTCHA tokens are checked by the app's limits, not here)."""
+        self._send(phone, "generic", channel=sms_type, template=template, variables=variables)
+
+    def check_code(self, phone: str, code: str) -> None:
+        """Spend a generic code."""
+        codes.spend(phone, "generic", code)
+
+    # --- sign-up and login ------------------------------------------------------------------
+
+    def signup_or_login(
+        self, phone: str, code: str, *, username: str | None = None, password: str | None = None
+    ) -> tuple[RemoteUser, bool]:
+        """Spend the code, then sign the number's user in, creating it when there is none."""
+        codes.spend(phone, "generic", code)
+        profile = _profile(phone)
+        if profile is not None and profile.user_id is not None:
+            self._mark_verified(profile)
+            return _remote(self._with_session(profile)), False
+        try:
+            return _remote(self._create(phone, username, password)), True
+        except IntegrityError:  # a concurrent sign-up of the same number won
+            profile = _profile(phone)
+            if profile is None:
+                raise
+            return _remote(self._with_session(profile)), False
+
+    def _create(self, phone: str, username: str | None, password: str | None) -> PhoneProfile:
+        user_model = get_user_model()
+        object_id = new_object_id()
+        wanted = RemoteUser(
+            object_id=object_id, username=username, phone=phone, phone_verified=True
+        )
+        name = local_username(wanted)
+        if username and name != username:
+            raise UsernameTaken()
+        with transaction.atomic():
+            user = user_model(**{user_model.USERNAME_FIELD: name})
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+            now = timezone.now()
+            profile = PhoneProfile.objects.create(
+                user=user,
+                phone=phone,
+                phone_verified=True,
+                phone_verified_at=now,
+                lc_object_id=object_id,
+                lc_session_token=_session_token(),
+                last_synced_at=now,
+            )
+        remote = _remote(profile)
+        signals.phone_user_created.send(sender=PhoneProfile, user=user, remote_user=remote)
+        return profile
+
+    def _mark_verified(self, profile: PhoneProfile) -> None:
+        if not profile.phone_verified:  # a code to the number proves it, as with LeanCloud
+            profile.phone_verified, profile.phone_verified_at = True, timezone.now()
+            profile.save(update_fields=["phone_verified", "phone_verified_at", "updated_at"])
+
+    def _with_session(self, profile: PhoneProfile) -> PhoneProfile:
+        """The profile with a session token (minted again after a reset cleared it) and an
+        objectId (profiles made in the admin or before the switch may have none)."""
+        fields = []
+        if not profile.lc_session_token:
+            profile.lc_session_token = _session_token()
+            fields.append("lc_session_token")
+        if not profile.lc_object_id:
+            profile.lc_object_id = new_object_id()
+            fields.append("lc_object_id")
+        if fields:
+            profile.save(update_fields=[*fields, "updated_at"])
+        return profile
+
+    def send_login_code(self, phone: str, *, validate_token: str | None = None) -> None:
+        """A login code, for a verified number with an account (``UnknownAccount`` otherwise,
+        as LeanCloud's 213 and 215)."""
+        _verified_profile(phone)
+        self._send(phone, "login")
+
+    def login_with_code(self, phone: str, code: str) -> RemoteUser:
+        """Spend a login code."""
+        codes.spend(phone, "login", code)
+        profile = _profile(phone)
+        if profile is None:
+            raise InvalidCode()
+        self._mark_verified(profile)
+        return _remote(self._with_session(profile))
+
+    def login_with_password(self, phone: str, password: str) -> RemoteUser:
+        """Check the password with Django's hashers (an old hash is upgraded on success)."""
+        profile = _profile(phone)
+        if profile is None:
+            # The same work for an unknown number as for a wrong password (Django's #20760).
+            get_user_model()().set_password(password)
+            raise InvalidCredentials()
+        if not profile.user.check_password(password):
+            raise InvalidCredentials()
+        return _remote(self._with_session(profile))
+
+    # --- password reset ---------------------------------------------------------------------
+
+    def send_password_reset_code(self, phone: str, *, validate_token: str | None = None) -> None:
+        """A reset code, for a verified number with an account."""
+        _verified_profile(phone)
+        self._send(phone, "reset_password")
+
+    def reset_password(self, phone: str, code: str, password: str) -> None:
+        """Spend the code and set the password; the session token is rotated."""
+        codes.spend(phone, "reset_password", code)
+        profile = _profile(phone)
+        if profile is None:
+            raise InvalidCode()
+        profile.user.set_password(password)
+        profile.user.save(update_fields=["password"])
+        profile.lc_session_token = ""
+        profile.save(update_fields=["lc_session_token", "updated_at"])
+
+    # --- phone verification and change ------------------------------------------------------
+
+    def send_verification_code(self, phone: str, *, validate_token: str | None = None) -> None:
+        """A code to verify the number of the account that has it."""
+        if _profile(phone) is None:
+            raise UnknownAccount()
+        self._send(phone, "verify_phone")
+
+    def verify_phone(self, phone: str, code: str) -> None:
+        """Spend a verification code (the app marks the profile verified)."""
+        codes.spend(phone, "verify_phone", code)
+
+    def _by_session(self, session_token: str) -> PhoneProfile:
+        profile = (
+            PhoneProfile.objects.select_related("user")
+            .filter(lc_session_token=session_token)
+            .exclude(lc_session_token="")
+            .first()
+        )
+        if profile is None:
+            raise SessionExpired()
+        return profile
+
+    def send_phone_change_code(
+        self, phone: str, *, session_token: str, validate_token: str | None = None
+    ) -> None:
+        """A code to the new number, bound to the user; a taken number gets nothing."""
+        profile = self._by_session(session_token)
+        owner = _profile(phone)
+        if owner is not None and owner.pk != profile.pk:
+            raise PhoneUnavailable()
+        self._send(phone, "change_phone", user=profile.user)
+
+    def change_phone(self, phone: str, code: str, *, session_token: str) -> None:
+        """Spend the user's change code; a number taken meanwhile is refused."""
+        profile = self._by_session(session_token)
+        codes.spend(phone, "change_phone", code, profile.user)
+        owner = _profile(phone)
+        if owner is not None and owner.pk != profile.pk:
+            raise PhoneUnavailable()
+
+    # --- CAPTCHA and users ------------------------------------------------------------------
+
+    def request_captcha(self) -> CaptchaChallenge:
+        """A challenge from the configured verifier."""
+        return get_verifier().challenge()
+
+    def verify_captcha(self, token: str, answer: str) -> str:
+        """A ``validate_token`` for a right answer."""
+        return get_verifier().verify(token, answer)
+
+    def fetch_user(self, object_id: str) -> RemoteUser:
+        """The user as the site has it."""
+        profile = PhoneProfile.objects.select_related("user").filter(lc_object_id=object_id)
+        found = profile.first()
+        if found is None:
+            raise UnknownAccount()
+        return _remote(found)

@@ -1,0 +1,103 @@
+"""The local provider's outbox, served like the emulator's, so the same tools read codes.
+
+With ``LC_PHONE_PROVIDER=local`` there is no emulator: codes go through the SMS gateway. When
+that gateway is the console or the locmem one, ``/emulator/v1/messages`` (JSON, the emulator's
+shape) and ``/emulator/`` (the inbox page) show what it sent, in this process; and
+``/emulator/v1/clock`` moves the clock of the site's limits, as the emulator's clock does in
+emulator mode, so a demo can skip the resend cooldown.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from django_lc_phone.emulator.inbox import render_inbox
+from django_lc_phone.exceptions import InvalidPhoneNumber
+from django_lc_phone.phone import normalize_phone
+from django_lc_phone.sms import get_gateway, locmem
+from django_lc_phone.sms.base import SmsMessage
+from django_lc_phone.sms.console import ConsoleGateway
+from django_lc_phone.wire import format_timestamp
+
+
+def sent() -> list[SmsMessage]:
+    """What the configured gateway sent, oldest first (console and locmem gateways)."""
+    gateway = get_gateway()
+    if isinstance(gateway, ConsoleGateway):
+        return gateway.recent()
+    if isinstance(gateway, locmem.LocmemGateway):
+        return list(locmem.outbox)
+    return []
+
+
+def as_json(message: SmsMessage) -> dict[str, Any]:
+    """One message in the emulator outbox's JSON shape."""
+    return {
+        "mobilePhoneNumber": message.phone,
+        "code": message.code,
+        "smsType": message.channel,
+        "template": message.template,
+        "purpose": message.purpose,
+        "text": message.text,
+        "createdAt": format_timestamp(message.created_at),
+    }
+
+
+@csrf_exempt
+@require_http_methods(["GET", "DELETE"])
+def messages(request: HttpRequest) -> HttpResponse:
+    """``GET /emulator/v1/messages[?mobilePhoneNumber=...]``; ``DELETE`` empties it."""
+    if request.method == "DELETE":
+        gateway = get_gateway()
+        if isinstance(gateway, ConsoleGateway):
+            gateway.clear()
+        locmem.outbox.clear()
+        return JsonResponse({})
+    wanted = request.GET.get("mobilePhoneNumber")
+    if wanted:
+        wanted = "+" + wanted[1:] if wanted.startswith(" ") else wanted  # an unencoded "+"
+        try:
+            wanted = normalize_phone(wanted, "CN")
+        except InvalidPhoneNumber:
+            return JsonResponse({"error": "mobilePhoneNumber is not a phone number"}, status=400)
+    found = [as_json(m) for m in sent() if not wanted or m.phone == wanted]
+    return JsonResponse({"messages": found})
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The inbox page, newest first."""
+    base = request.build_absolute_uri("/").rstrip("/")
+    return HttpResponse(render_inbox([as_json(m) for m in sent()], base))
+
+
+_offset_lock = threading.Lock()
+_offset = 0.0
+
+
+def now() -> float:
+    """``LC_PHONE["CLOCK"]`` in local mode: the real time, plus what ``clock`` moved."""
+    return time.time() + _offset
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def clock(request: HttpRequest) -> HttpResponse:
+    """``POST /emulator/v1/clock {"advance": seconds}``; both answer ``{"now": ...}``."""
+    global _offset
+    if request.method == "POST":
+        try:
+            advance = json.loads(request.body or b"{}").get("advance", 0)
+        except (ValueError, AttributeError):
+            advance = None
+        if isinstance(advance, bool) or not isinstance(advance, int | float):
+            return JsonResponse({"error": "advance must be a number of seconds"}, status=400)
+        with _offset_lock:
+            _offset += float(advance)
+    return JsonResponse({"now": now()})

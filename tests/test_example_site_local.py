@@ -1,0 +1,104 @@
+"""The example site with ``LC_PHONE_PROVIDER=local``: no LeanCloud, the same endpoints.
+
+The console gateway prints each code, and the site serves what it sent at
+``/emulator/v1/messages`` and ``/emulator/`` in the emulator's shapes, so the same tools (and
+the same helpers as the emulator-mode story) read the codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.test_example_site import Site, read_code, running_site
+
+ALICE = "+8613800138000"
+ALICE_NEW = "+8613900139000"
+PASSWORD = "first-Password-1"
+NEW_PASSWORD = "second-Password-2"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A local-provider example site."""
+    tmp = tmp_path_factory.mktemp("example-site-local")
+    with running_site(tmp, LC_PHONE_PROVIDER="local") as running:
+        yield running
+
+
+def _cool_down(site: Site) -> None:
+    assert site.post("/emulator/v1/clock", {"advance": 61}).status_code == 200
+
+
+def _sent(site: Site, phone: str) -> list[dict[str, object]]:
+    answer = site.get("/emulator/v1/messages", params={"mobilePhoneNumber": phone})
+    assert answer.status_code == 200, answer.text
+    messages: list[dict[str, object]] = answer.json()["messages"]
+    return messages
+
+
+def test_every_flow_without_leancloud(site: Site) -> None:
+    assert site.get("/1.1/date").status_code == 404  # no emulator in this mode
+    assert site.post("/auth/phone/sms-code/", {"phone": ALICE}).status_code == 202
+    [message] = _sent(site, ALICE)
+    assert set(message) == {
+        "mobilePhoneNumber", "code", "smsType", "template", "purpose", "text", "createdAt"
+    }  # fmt: skip
+    assert message["purpose"] == "generic"
+    code = read_code(site, ALICE, "generic")  # the inbox page, as in emulator mode
+    assert code == message["code"]
+    assert f"{code}" in site.output()  # the console gateway printed it
+    assert "+86138****8000" in site.output()  # with the number masked
+
+    signup = site.post("/auth/phone/signup/", {"phone": ALICE, "code": code, "password": PASSWORD})
+    assert signup.status_code == 201, signup.text
+    user = signup.json()["user"]
+    assert re.fullmatch(r"[0-9a-f]{24}", user["lc_object_id"])
+
+    login = site.post("/auth/phone/login/", {"phone": ALICE, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    assert login.json()["user"] == user
+    token = login.json()["token"]
+
+    _cool_down(site)
+    assert site.post("/auth/phone/login/sms-code/", {"phone": ALICE}).status_code == 202
+    by_code = site.post(
+        "/auth/phone/login/", {"phone": ALICE, "code": read_code(site, ALICE, "login")}
+    )
+    assert by_code.status_code == 200, by_code.text
+
+    _cool_down(site)
+    changed = site.post("/auth/phone/phone/change/sms-code/", {"phone": ALICE_NEW}, token=token)
+    assert changed.status_code == 202, changed.text
+    body = {"phone": ALICE_NEW, "code": read_code(site, ALICE_NEW, "change_phone")}
+    confirmed = site.post("/auth/phone/phone/change/", body, token=token)
+    assert confirmed.status_code == 200, confirmed.text
+    assert site.get("/auth/phone/me/", token=token).json()["phone"] == ALICE_NEW
+
+    _cool_down(site)
+    assert (
+        site.post("/auth/phone/password-reset/sms-code/", {"phone": ALICE_NEW}).status_code == 202
+    )
+    reset = {
+        "phone": ALICE_NEW,
+        "code": read_code(site, ALICE_NEW, "reset_password"),
+        "password": NEW_PASSWORD,
+    }
+    assert site.post("/auth/phone/password-reset/", reset).status_code == 200
+    assert site.get("/auth/phone/me/", token=token).status_code == 401  # revoked by the reset
+    old = site.post("/auth/phone/login/", {"phone": ALICE_NEW, "password": PASSWORD})
+    assert old.status_code == 401
+    new = site.post("/auth/phone/login/", {"phone": ALICE_NEW, "password": NEW_PASSWORD})
+    assert new.status_code == 200, new.text
+    assert new.json()["user"]["id"] == user["id"]
+
+
+def test_the_limits_hold_without_leancloud(site: Site) -> None:
+    phone = "+8613700137000"
+    assert site.post("/auth/phone/sms-code/", {"phone": phone}).status_code == 202
+    again = site.post("/auth/phone/sms-code/", {"phone": phone})
+    assert again.status_code == 429
+    assert again.json()["code"] == "sms_rate_limited"
+    assert len(_sent(site, phone)) == 1
