@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import threading
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
 from django.test import override_settings
 
+from django_lc_phone.sms import get_gateway
 from django_lc_phone.sms.base import SmsMessage
+from django_lc_phone.sms.console import ConsoleGateway
 from tests import upstream
 
 
@@ -47,10 +49,15 @@ class EmulatorInbox:
 
 @dataclass
 class GatewayInbox:
-    """The local provider, with a recording gateway."""
+    """The local provider, with the console gateway (what it printed, as it keeps it)."""
 
     name: str = "local"
-    messages: list[SmsMessage] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[SmsMessage]:
+        gateway = get_gateway()
+        assert isinstance(gateway, ConsoleGateway)
+        return gateway.recent()
 
     def last_code(self, phone: str) -> str:
         codes = [m.code for m in self.messages if m.phone == phone and m.code]
@@ -64,29 +71,14 @@ class GatewayInbox:
         return [m.channel for m in self.messages if m.phone == phone]
 
 
-class RecordingGateway:
-    """An SMS gateway that keeps what it was given (voice included) for :class:`GatewayInbox`."""
-
-    supports_voice = True
-    inbox: GatewayInbox | None = None
-    _lock = threading.Lock()
-
-    def send(self, message: SmsMessage) -> None:
-        with self._lock:
-            assert RecordingGateway.inbox is not None
-            RecordingGateway.inbox.messages.append(message)
-
-
 @contextmanager
 def local_provider() -> Iterator[GatewayInbox]:
-    """``PROVIDER = "local"`` with the recording gateway, for the duration."""
-    inbox = GatewayInbox()
-    RecordingGateway.inbox = inbox
+    """``PROVIDER = "local"`` with the console gateway (printing to a buffer), for the duration."""
     lc_phone = {
         **settings.LC_PHONE,
         "PROVIDER": "local",
-        "SMS_GATEWAY": "tests.contract.backends.RecordingGateway",
+        "SMS_GATEWAY": "django_lc_phone.sms.console.ConsoleGateway",
+        "SMS_GATEWAY_OPTIONS": {"stream": io.StringIO(), "keep": 1000},
     }
     with override_settings(LC_PHONE=lc_phone):
-        yield inbox
-    RecordingGateway.inbox = None
+        yield GatewayInbox()
