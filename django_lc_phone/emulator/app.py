@@ -11,22 +11,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 from wsgiref.util import application_uri
 
+from .. import protocol
 from ..redaction import mask_phone
-from ..wire import (
-    API_PREFIX,
-    CORS_ALLOWED_HEADERS,
-    HEADER_ID,
-    HEADER_KEY,
-    HEADER_SESSION,
-    HEADER_SIGN,
-    JSON_CONTENT_TYPE,
-    SMS_CODE_RE,
-    Code,
-    KeyKind,
-    check_key_header,
-    check_sign_header,
-    error_body,
-)
+from ..wire import API_PREFIX, SMS_CODE_RE, Code, KeyKind, error_body
 from . import controls, faults, routing, sms
 from .clock import Clock
 from .config import EmulatorConfig
@@ -164,9 +151,7 @@ class Emulator:
         if tunnelled:
             method = body.pop("_method").upper()  # legacy method tunnelling [S3]
         kind = self._authenticate(environ, body)
-        session = header(environ, HEADER_SESSION) or body.pop("_SessionToken", None)
-        for key in ("_ApplicationId", "_ApplicationKey", "_MasterKey"):
-            body.pop(key, None)
+        session = protocol.session_token(lambda name: header(environ, name), body)
         if tunnelled and method == "GET":
             # A tunnelled GET carries its parameters (where, limit, keys...) in the body, as
             # the "normal fields" beside _method; JSON values go back to their query form.
@@ -179,28 +164,15 @@ class Emulator:
             query=query,
             body=body,
             master=kind == "master",
-            session_token=session if isinstance(session, str) and session else None,
+            session_token=session,
             base_url=application_uri(environ).rstrip("/"),
         )
 
     def _authenticate(self, environ: dict[str, Any], body: dict[str, Any]) -> KeyKind:
         """``X-LC-Id`` plus ``X-LC-Sign`` or ``X-LC-Key`` (or their tunnelled body forms)."""
         config = self.config
-        app_id = header(environ, HEADER_ID) or body.get("_ApplicationId")
-        sign, key = header(environ, HEADER_SIGN), header(environ, HEADER_KEY)
-        if key is None and isinstance(body.get("_MasterKey"), str):
-            key = f"{body['_MasterKey']},master"
-        elif key is None and isinstance(body.get("_ApplicationKey"), str):
-            key = body["_ApplicationKey"]
-        kind: KeyKind | None = None
-        if app_id == config.app_id:
-            if sign is not None:
-                kind = check_sign_header(sign, config.app_key, config.master_key)
-            elif key is not None:
-                kind = check_key_header(key, config.app_key, config.master_key)
-        if kind is None:
-            raise LCError(Code.UNAUTHORIZED)
-        return kind
+        credentials = protocol.Credentials(config.app_id, config.app_key, config.master_key)
+        return protocol.authenticate(lambda name: header(environ, name), body, credentials)
 
     def _handle(self, request: ApiRequest) -> ApiResponse:
         found = routing.resolve(request.method, request.path)
@@ -223,20 +195,9 @@ def _normalized(phone: str) -> str:
 def _respond(
     start_response: StartResponse, response: ApiResponse, *, preflight: bool = False
 ) -> WsgiResult:
-    payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = [
-        ("Content-Type", JSON_CONTENT_TYPE),
-        ("Content-Length", str(len(payload))),
-        ("Access-Control-Allow-Origin", "*"),
-        *response.headers.items(),
-    ]
-    if preflight:
-        headers += [
-            ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS"),
-            ("Access-Control-Allow-Headers", CORS_ALLOWED_HEADERS),
-            ("Access-Control-Max-Age", "86400"),
-        ]
-    start_response(f"{response.status} {_REASONS.get(response.status, 'Error')}", headers)
+    payload = protocol.encode(response.body)
+    headers = protocol.response_headers(payload, preflight=preflight)
+    start_response(protocol.status_line(response.status), [*headers, *response.headers.items()])
     return [payload]
 
 
@@ -250,22 +211,5 @@ def faults_response(fault: Fault, start_response: StartResponse) -> WsgiResult:
     headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
     if fault.kind == "redirect":
         headers.append(("Location", "http://redirected.invalid/1.1/elsewhere"))
-    start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+    start_response(protocol.status_line(status), headers)
     return [payload]
-
-
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    302: "Found",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Payload Too Large",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}

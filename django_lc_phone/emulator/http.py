@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..wire import Code
+from ..protocol import MAX_BODY_BYTES, parse_body
 from .errors import LCError
 
-# Bodies larger than this are refused before parsing (LeanCloud's own limit is undocumented).
-MAX_BODY_BYTES = 1024 * 1024
+__all__ = ["MAX_BODY_BYTES", "ApiRequest", "ApiResponse", "error_response", "header", "parse_body"]
 
 
 @dataclass
@@ -54,22 +52,6 @@ def error_response(error: LCError) -> ApiResponse:
 def parse_query(raw: str) -> dict[str, str]:
     """The query string with the first value of each parameter."""
     return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-
-
-def parse_body(raw: bytes) -> dict[str, Any]:
-    """A JSON object body; empty bodies and a literal ``null`` count as ``{}`` [S13, S23]."""
-    text = raw.strip()
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise LCError(Code.INVALID_JSON) from None
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise LCError(Code.INVALID_JSON)
-    return value
 
 
 def header(environ: Mapping[str, Any], name: str) -> str | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ..wire import Code, format_timestamp
+from .. import protocol
+from ..wire import Code
 from . import objects, sms, users
 from .errors import LCError, bad_request
 from .http import ApiRequest, ApiResponse, error_response
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 def _created(user: Obj, status: int = 201) -> ApiResponse:
     # The real service answers a relative Location [S23]; the docs show an absolute one [S2].
-    headers = {"Location": f"/1.1/classes/_User/{user['objectId']}"} if status == 201 else {}
+    headers = protocol.created_headers(user["objectId"]) if status == 201 else {}
     return ApiResponse(users.with_session(user), status, headers)
 
 
@@ -275,9 +276,7 @@ def refresh_session_token(
     token = users.rotate_session(user)
     user["updatedAt"] = now
     objects.save(db, USER, user)
-    return ApiResponse(
-        {"updatedAt": format_timestamp(now), "objectId": object_id, "sessionToken": token}
-    )
+    return ApiResponse(protocol.refresh_answer(object_id, now, token))
 
 
 def update_password(
@@ -294,6 +293,4 @@ def update_password(
     token = users.rotate_session(user)
     user["updatedAt"] = now
     objects.save(db, USER, user)
-    return ApiResponse(
-        {"updatedAt": format_timestamp(now), "objectId": object_id, "sessionToken": token}
-    )
+    return ApiResponse(protocol.refresh_answer(object_id, now, token))

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .. import protocol
 from ..wire import Code, new_object_id, new_session_token
 from . import objects, passwords
 from .errors import LCError
@@ -99,9 +100,7 @@ def rotate_session(user: Obj) -> str:
 
 def with_session(user: Obj) -> Obj:
     """The user as login answers show it: public fields plus ``sessionToken``."""
-    body = objects.public(user)
-    body["sessionToken"] = user["_sessionToken"]
-    return body
+    return protocol.with_session_token(objects.public(user), user["_sessionToken"])
 
 
 # --- the login lock: more than N failures within the window locks for the window ------------
