@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LcPhoneConfig(AppConfig):
-    """The ``lc_phone`` app: registers its checks and the objectId sync receiver."""
+    """The ``lc_phone`` app: registers its checks, the objectId sync receiver and the
+    compat sessions' revocation receiver."""
 
     name = "django_lc_phone"
     label = "lc_phone"
@@ -15,3 +16,4 @@ class LcPhoneConfig(AppConfig):
     def ready(self) -> None:
         """Import for side effects only; never raises on bad settings (checks report them)."""
         from . import checks, sync  # noqa: F401
+        from .compat import sessions  # noqa: F401  (credentials_revoked ends compat sessions)

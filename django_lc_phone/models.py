@@ -81,3 +81,34 @@ class PhoneCode(models.Model):
 
     def __repr__(self) -> str:
         return f"<PhoneCode {self.pk} {mask_phone(self.phone)!r} {self.purpose}>"
+
+
+class CompatSession(models.Model):
+    """A LeanCloud-style session token the compat endpoints issued (``compat/sessions.py``).
+
+    Only the token's SHA-256 is kept: the token itself is shown once, in the answer that
+    issued it. Revoked sessions are kept (``revoked_at``) until deleted by the operators.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("compat session")
+        verbose_name_plural = _("compat sessions")
+
+    def __str__(self) -> str:
+        return f"compat session {self.pk} of user {self.user_id}"
+
+    def __repr__(self) -> str:
+        return (
+            f"<CompatSession {self.pk} user={self.user_id} revoked={self.revoked_at is not None}>"
+        )

@@ -10,11 +10,12 @@ Environment variables:
 - ``LC_PHONE_PROVIDER``: ``leancloud`` (the default) or ``local``: no LeanCloud at all, the
   site's own users, passwords and codes, sent through ``LC_PHONE_SMS_GATEWAY`` (the console
   gateway by default: codes are printed, and served at ``/emulator/v1/messages`` and
-  ``/emulator/`` like the emulator's outbox).
+  ``/emulator/`` like the emulator's outbox), and LeanCloud's own ``/1.1/`` phone endpoints
+  for apps on LeanCloud's SDKs (``docs/compat.md``).
 - ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY``, ``LEANCLOUD_MASTER_KEY``: the app's credentials.
-  In emulator mode they default to the emulator's demo credentials, and the emulator accepts
-  whichever are set; in real mode they have no default (``manage.py check`` reports
-  ``lc_phone.E001`` when the id or key is missing).
+  In emulator and local modes they default to the emulator's demo credentials, and the
+  emulator (or the ``/1.1/`` endpoints) accepts whichever are set; in real mode they have no
+  default (``manage.py check`` reports ``lc_phone.E001`` when the id or key is missing).
 - ``EXAMPLE_DB`` and ``EMULATOR_STATE``: the SQLite files of the site and of the emulator.
 - ``EXAMPLE_PG_NAME``: a PostgreSQL database to use instead of ``EXAMPLE_DB`` (it must exist;
   ``migrate`` fills it), on ``EXAMPLE_PG_HOST`` (``127.0.0.1``), ``EXAMPLE_PG_PORT``
@@ -139,13 +140,13 @@ LC_PHONE_PROVIDER = os.environ.get("LC_PHONE_PROVIDER", "leancloud")
 LEANCLOUD_SERVER_URL = os.environ.get("LEANCLOUD_SERVER_URL", "")
 # Empty server URL: the site serves the emulator itself, at /1.1/ and /emulator/.
 USE_EMULATOR = not LEANCLOUD_SERVER_URL and LC_PHONE_PROVIDER != "local"
-# The emulator accepts whatever credentials are set, the demo ones by default; a real
-# LeanCloud app needs its own, so there is no default then.
-LEANCLOUD_APP_ID = os.environ.get("LEANCLOUD_APP_ID", DEMO_APP_ID if USE_EMULATOR else "")
-LEANCLOUD_APP_KEY = os.environ.get("LEANCLOUD_APP_KEY", DEMO_APP_KEY if USE_EMULATOR else "")
-LEANCLOUD_MASTER_KEY = os.environ.get(
-    "LEANCLOUD_MASTER_KEY", DEMO_MASTER_KEY if USE_EMULATOR else ""
-)
+# The emulator, and in local mode the LeanCloud-compatible /1.1/ endpoints (docs/compat.md),
+# accept whatever credentials are set, the demo ones by default; a real LeanCloud app needs
+# its own, so there is no default then.
+DEMO_KEYS = USE_EMULATOR or LC_PHONE_PROVIDER == "local"
+LEANCLOUD_APP_ID = os.environ.get("LEANCLOUD_APP_ID", DEMO_APP_ID if DEMO_KEYS else "")
+LEANCLOUD_APP_KEY = os.environ.get("LEANCLOUD_APP_KEY", DEMO_APP_KEY if DEMO_KEYS else "")
+LEANCLOUD_MASTER_KEY = os.environ.get("LEANCLOUD_MASTER_KEY", DEMO_MASTER_KEY if DEMO_KEYS else "")
 # Where the emulator keeps its LeanCloud users, so they outlive a restart like the site's own.
 EMULATOR_STATE = os.environ.get("EMULATOR_STATE", str(BASE_DIR / "example-emulator.sqlite3"))
 

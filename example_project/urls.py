@@ -21,4 +21,6 @@ if settings.LC_PHONE_PROVIDER == "local":
         path("emulator/", outbox.inbox, name="outbox"),
         path("emulator/v1/messages", outbox.messages, name="outbox-messages"),
         path("emulator/v1/clock", outbox.clock, name="outbox-clock"),
+        # LeanCloud's own /1.1/ endpoints, so apps on LeanCloud's SDKs sign in here too.
+        path("", include("django_lc_phone.compat.urls")),
     ]

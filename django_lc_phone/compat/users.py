@@ -1,0 +1,61 @@
+"""The site's users as LeanCloud ``_User`` objects, and the request fields that name them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .. import phone as phones
+from .. import protocol, services
+from ..models import PhoneProfile
+from ..wire import Code
+
+
+def user_json(user: AbstractBaseUser, session_token: str | None = None) -> dict[str, Any]:
+    """The user in LeanCloud's ``_User`` shape (``protocol.user_body``)."""
+    profile = services.profile_of(user)
+    joined: datetime | None = getattr(user, "date_joined", None)
+    created = joined or (profile.created_at if profile is not None else timezone.now())
+    updated = max(created, profile.updated_at) if profile is not None else created
+    return protocol.user_body(
+        object_id=str(profile.lc_object_id or "") if profile is not None else "",
+        username=str(user.get_username()),
+        phone=(profile.phone_e164 or None) if profile is not None else None,
+        phone_verified=profile is not None and profile.phone_verified,
+        created=created,
+        updated=updated,
+        session_token=session_token,
+    )
+
+
+def by_object_id(object_id: str) -> AbstractBaseUser | None:
+    """The local user whose profile carries this LeanCloud objectId."""
+    profile = PhoneProfile.objects.select_related("user").filter(lc_object_id=object_id).first()
+    return profile.user if profile is not None else None
+
+
+def by_phone(phone: str) -> AbstractBaseUser | None:
+    """The local user whose profile has this number."""
+    profile = PhoneProfile.objects.select_related("user").filter(phone=phone).first()
+    return profile.user if profile is not None else None
+
+
+def phone_field(body: dict[str, Any]) -> str:
+    """``mobilePhoneNumber`` as LeanCloud reads it (212, 127), then as the site does (127)."""
+    return phones.normalize_phone(protocol.normalize_phone(body.get("mobilePhoneNumber")))
+
+
+def new_password(value: Any) -> str:
+    """A new password: 201 / 218 as LeanCloud, and the site's validators (218 with their
+    messages), as ``auth/phone/`` applies them."""
+    password = protocol.password(value)
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        raise protocol.ProtocolError(Code.INVALID_PASSWORD, " ".join(error.messages)) from None
+    return password

@@ -1,0 +1,146 @@
+"""Wire-level tests of the compat endpoints: login, users/me, refreshSessionToken and the
+password reset, with their errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_lc_phone.sms import locmem
+from tests.compat._wire import (
+    ISO,
+    NEW_PASSWORD,
+    OTHER,
+    PASSWORD,
+    PHONE,
+    USER_KEYS,
+    assert_error,
+    signup,
+)
+from tests.compat.conftest import LC, last_code
+from tests.limiter import FakeClock
+
+# --- login --------------------------------------------------------------------------------
+
+
+def test_password_login(lc: LC) -> None:
+    user = signup(lc, password=PASSWORD)
+    answer = lc.post("login", {"mobilePhoneNumber": PHONE, "password": PASSWORD})
+    assert answer.status_code == 200
+    assert set(answer.json()) == USER_KEYS
+    assert answer.json()["objectId"] == user["objectId"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"mobilePhoneNumber": PHONE, "password": "wrong-Password-9"}, 210),
+        ({"mobilePhoneNumber": OTHER, "password": PASSWORD}, 210),  # unknown: no probing
+        ({"mobilePhoneNumber": PHONE}, 201),
+        ({"password": PASSWORD}, 200),
+        ({"mobilePhoneNumber": "12", "password": PASSWORD}, 127),
+        ({"mobilePhoneNumber": PHONE, "smsCode": "000000"}, 603),
+        ({"username": "alice", "password": PASSWORD}, 1),
+    ],
+)
+def test_login_errors(lc: LC, body: dict[str, str], code: int) -> None:
+    signup(lc, password=PASSWORD)
+    assert_error(lc.post("login", body), code)
+
+
+def test_wrong_passwords_lock_the_login_with_219(lc: LC) -> None:
+    signup(lc, password=PASSWORD)
+    for _ in range(5):
+        assert_error(
+            lc.post("login", {"mobilePhoneNumber": PHONE, "password": "Wrong-pass-1"}), 210
+        )
+    assert_error(lc.post("login", {"mobilePhoneNumber": PHONE, "password": PASSWORD}), 219)
+
+
+def test_login_by_code(lc: LC, limiter_clock: FakeClock) -> None:
+    user = signup(lc)
+    limiter_clock.advance(61)
+    assert lc.post("requestLoginSmsCode", {"mobilePhoneNumber": PHONE}).content == b"{}"
+    body = {"mobilePhoneNumber": PHONE, "smsCode": last_code(PHONE, "login")}
+    answer = lc.post("login", body)
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["objectId"] == user["objectId"]
+    assert_error(lc.post("login", body), 603)  # spent
+
+
+def test_code_requests_for_unknown_numbers_look_the_same(lc: LC, limiter_clock: FakeClock) -> None:
+    for path in ("requestLoginSmsCode", "requestPasswordResetBySmsCode"):
+        limiter_clock.advance(61)
+        answer = lc.post(path, {"mobilePhoneNumber": OTHER})
+        assert (answer.status_code, answer.content) == (200, b"{}")
+        assert_error(lc.post(path, {"mobilePhoneNumber": OTHER}), 601)  # limited all the same
+    assert locmem.outbox == []
+
+
+# --- users/me, refreshSessionToken ------------------------------------------------------------
+
+
+def test_users_me(lc: LC) -> None:
+    user = signup(lc)
+    token = str(user["sessionToken"])
+    assert lc.get("users/me", session=token).json() == user | {"updatedAt": user["updatedAt"]}
+    become = lc.get(f"users/me?session_token={token}")
+    assert become.json()["objectId"] == user["objectId"]
+    assert_error(lc.get("users/me"), 211)
+    assert_error(lc.get("users/me", session="nosuchtoken0000000000000"), 211)
+
+
+def test_refresh_session_token(lc: LC) -> None:
+    user = signup(lc)
+    old, object_id = str(user["sessionToken"]), str(user["objectId"])
+    answer = lc.put(f"users/{object_id}/refreshSessionToken", session=old)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert set(body) == {"updatedAt", "objectId", "sessionToken"}
+    assert body["objectId"] == object_id
+    assert ISO.fullmatch(body["updatedAt"])
+    assert body["sessionToken"] != old
+    assert_error(lc.get("users/me", session=old), 211)
+    assert lc.get("users/me", session=body["sessionToken"]).status_code == 200
+
+
+def test_refresh_needs_the_users_own_session_or_the_master_key(lc: LC) -> None:
+    alice = signup(lc)
+    bob = signup(lc, OTHER)
+    path = f"users/{alice['objectId']}/refreshSessionToken"
+    assert_error(lc.put(path), 206)
+    assert_error(lc.put(path, session=str(bob["sessionToken"])), 206)
+    assert_error(lc.put("users/000000000000000000000000/refreshSessionToken"), 211)
+    assert lc.put(path, master=True).status_code == 200
+    assert_error(lc.get("users/me", session=str(alice["sessionToken"])), 211)
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+
+def test_password_reset_ends_every_session(lc: LC, limiter_clock: FakeClock) -> None:
+    user = signup(lc, password=PASSWORD)
+    limiter_clock.advance(61)
+    assert lc.post("requestPasswordResetBySmsCode", {"mobilePhoneNumber": PHONE}).content == b"{}"
+    code = last_code(PHONE, "reset_password")
+    body = {"mobilePhoneNumber": PHONE, "password": NEW_PASSWORD}
+    answer = lc.put(f"resetPasswordBySmsCode/{code}", body)
+    assert (answer.status_code, answer.content) == (200, b"{}")
+    assert_error(lc.get("users/me", session=str(user["sessionToken"])), 211)
+    assert_error(lc.post("login", {"mobilePhoneNumber": PHONE, "password": PASSWORD}), 210)
+    new = lc.post("login", {"mobilePhoneNumber": PHONE, "password": NEW_PASSWORD})
+    assert new.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "error"),
+    [
+        ("000000", {"mobilePhoneNumber": PHONE, "password": NEW_PASSWORD}, 603),
+        ("abc", {"mobilePhoneNumber": PHONE, "password": NEW_PASSWORD}, 603),
+        ("000000", {"mobilePhoneNumber": PHONE}, 201),
+        ("000000", {"mobilePhoneNumber": PHONE, "password": "   "}, 218),
+        ("000000", {"password": NEW_PASSWORD}, 212),
+    ],
+)
+def test_password_reset_errors(lc: LC, code: str, body: dict[str, str], error: int) -> None:
+    signup(lc, password=PASSWORD)
+    assert_error(lc.put(f"resetPasswordBySmsCode/{code}", body), error)

@@ -1,0 +1,103 @@
+"""Drive LeanCloud's official Python SDK (``leancloud`` 3.0.2) against the compat endpoints.
+
+Runs inside the SDK's own virtual environment, against a live example site in local mode at
+``LEANCLOUD_API_SERVER`` (its ``/1.1/`` is ``django_lc_phone.compat``); reads codes from the
+site's outbox at ``/emulator/v1/messages`` and skips the resend cooldown with
+``/emulator/v1/clock``. Prints one JSON line per step and exits non-zero at the first step
+that does not behave. Usage: python python_sdk_compat_flow.py APP_ID APP_KEY
+"""
+
+import json
+import os
+import sys
+import urllib.parse
+import urllib.request
+
+import leancloud
+from leancloud import LeanCloudError, User, cloud
+
+SERVER = os.environ["LEANCLOUD_API_SERVER"]
+PHONE = "+8613800138000"
+PASSWORD = "first-Password-1"
+
+
+def outbox_code(phone, purpose):
+    url = f"{SERVER}/emulator/v1/messages?mobilePhoneNumber={urllib.parse.quote(phone)}"
+    with urllib.request.urlopen(url) as response:
+        messages = json.load(response)["messages"]
+    return [m for m in messages if m["purpose"] == purpose][-1]["code"]
+
+
+def advance(seconds):
+    request = urllib.request.Request(
+        f"{SERVER}/emulator/v1/clock",
+        data=json.dumps({"advance": seconds}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request).close()
+
+
+def step(name, **facts):
+    print(json.dumps({"step": name, **facts}), flush=True)
+
+
+def expect_error(code, call, *args):
+    try:
+        call(*args)
+    except LeanCloudError as error:
+        if error.code != code:
+            raise AssertionError(f"expected LeanCloud code {code}, got {error.code}") from error
+        return error
+    raise AssertionError(f"expected LeanCloud code {code}, got success")
+
+
+def main(app_id, app_key):
+    leancloud.init(app_id, app_key)
+
+    cloud.request_sms_code(PHONE)
+    step("request_sms_code")
+    error = expect_error(601, cloud.request_sms_code, PHONE)
+    step("second_request_within_cooldown", code=error.code, error=error.error)
+    expect_error(603, User.signup_or_login_with_mobile_phone, PHONE, "000000")
+    step("wrong_code", code=603)
+
+    user = User.signup_or_login_with_mobile_phone(PHONE, outbox_code(PHONE, "generic"))
+    assert user.is_authenticated()
+    assert user.get("mobilePhoneVerified") is True
+    assert user.get("mobilePhoneNumber") == PHONE
+    step("signup_with_code", object_id=user.id)
+    user.logout()
+
+    # A phone sign-up has no password: set one by SMS reset, then log in with it.
+    advance(61)
+    User.request_password_reset_by_sms_code(PHONE)
+    User.reset_password_by_sms_code(outbox_code(PHONE, "reset_password"), PASSWORD, PHONE)
+    expect_error(210, User.login_with_mobile_phone, PHONE, "wrong-Password-9")
+    user = User.login_with_mobile_phone(PHONE, PASSWORD)
+    assert user.is_authenticated()
+    step("login_with_password", object_id=user.id)
+    user.logout()
+
+    advance(61)
+    User.request_login_sms_code(PHONE)
+    login = User()
+    login.set("mobilePhoneNumber", PHONE)
+    login.set("smsCode", outbox_code(PHONE, "login"))
+    login.login()
+    assert login.is_authenticated()
+    step("login_with_sms_code", object_id=login.id)
+
+    old_token = login.get_session_token()
+    assert User.become(old_token).id == login.id
+    login.refresh_session_token()
+    assert login.get_session_token() != old_token
+    expect_error(211, User.become, old_token)
+    assert User.become(login.get_session_token()).id == login.id
+    step("refresh_session_token", object_id=login.id)
+    login.logout()
+    step("done")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
