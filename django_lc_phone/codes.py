@@ -65,6 +65,39 @@ def spend(phone: str, purpose: str, code: str, user: AbstractBaseUser | None = N
         raise InvalidCode()
 
 
+# How many live codes :func:`match_any` checks at most (the newest): a bound on its work.
+MATCH_ANY_CANDIDATES = 1000
+
+
+def match_any(purpose: str, code: str) -> str:
+    """The number whose live code of ``purpose`` (not bound to a user) is ``code``, without
+    spending it; :class:`InvalidCode` when none, or more than one, matches.
+
+    For clients that send a code without its number (LeanCloud's JS SDK before 4.15.3 does,
+    for ``verifyMobilePhone`` and ``resetPasswordBySmsCode``); the caller then spends the code
+    with :func:`spend` and the number found, so one UPDATE still decides between concurrent
+    uses. The binding includes the number, so each candidate's hash is computed in turn;
+    only the newest :data:`MATCH_ANY_CANDIDATES` live codes are checked. A code matching two
+    numbers is refused: it cannot tell whose it is.
+    """
+    now = timezone.now()
+    live = (
+        PhoneCode.objects.filter(
+            purpose=purpose, used_at__isnull=True, expires_at__gt=now, user__isnull=True
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("phone", "code_hash")[:MATCH_ANY_CANDIDATES]
+    )
+    found = {
+        phone
+        for phone, code_hash in live
+        if constant_time_compare(code_hash, _digest(phone, purpose, None, code))
+    }
+    if len(found) != 1:
+        raise InvalidCode()
+    return found.pop()
+
+
 def purge_expired() -> int:
     """Delete codes past their lifetime or used (housekeeping); the number deleted."""
     now = timezone.now()

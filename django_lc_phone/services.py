@@ -183,9 +183,13 @@ def reset_password(phone: str, code: str, password: str) -> None:
         )
 
 
-def _on_commit_revoked(user: AbstractBaseUser, reason: str) -> None:
+def _on_commit_revoked(
+    user: AbstractBaseUser, reason: str, request: HttpRequest | None = None
+) -> None:
     transaction.on_commit(
-        lambda: signals.credentials_revoked.send(sender=PhoneProfile, user=user, reason=reason)
+        lambda: signals.credentials_revoked.send(
+            sender=PhoneProfile, user=user, reason=reason, request=request
+        )
     )
 
 
@@ -288,7 +292,7 @@ def change_phone(
         profile.last_synced_at = now
         profile.save()
         revoke_other_credentials(user, request)
-        _on_commit_revoked(user, "phone_changed")
+        _on_commit_revoked(user, "phone_changed", request)
     _attach(profile, user)
     signals.phone_changed.send(sender=PhoneProfile, user=user, old_phone=old_phone, new_phone=phone)
     return profile

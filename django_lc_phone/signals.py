@@ -29,7 +29,8 @@ phone_changed = Signal()
 password_reset = Signal()
 
 # A user's other sessions and tokens were revoked (password reset or phone change).
-#   user; reason: "password_reset" or "phone_changed"
+#   user; reason: "password_reset" or "phone_changed"; request: the request that made the
+#   change (a phone change; its own credentials stay), or None
 credentials_revoked = Signal()
 
 # The site's SMS budget for an hour or a day is spent: code requests answer 503 until it

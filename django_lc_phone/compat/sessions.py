@@ -4,7 +4,7 @@ A token looks like LeanCloud's (25 characters of ``[a-z0-9]``) and is shown once
 keeps only its SHA-256 (``CompatSession``). Each login issues a new token (LeanCloud reuses
 one per user; a hash cannot be shown again). ``refreshSessionToken`` and a password reset end
 every session of the user; so does any ``credentials_revoked`` (a reset or a phone change made
-through ``auth/phone/``).
+through ``auth/phone/``), except the session that made a phone change through compat.
 """
 
 from __future__ import annotations
@@ -56,10 +56,23 @@ def user_for(token: str | None) -> AbstractBaseUser | None:
     return found
 
 
-def revoke_all(user: AbstractBaseUser | Any) -> int:
-    """End every live session of ``user``; how many ended."""
+# The request attribute naming the compat session that survives a revocation it made.
+_KEEP = "lc_compat_keep_session"
+
+
+def revoke_all(user: AbstractBaseUser | Any, *, keep: str | None = None) -> int:
+    """End every live session of ``user`` (but the one whose hash is ``keep``); how many ended."""
     live = CompatSession.objects.filter(user_id=user.pk, revoked_at__isnull=True)
+    if keep is not None:
+        live = live.exclude(token_hash=keep)
     return live.update(revoked_at=timezone.now())
+
+
+def keep_on_revoke(request: Any, token: str | None) -> None:
+    """Let ``token``'s session survive the ``credentials_revoked`` that ``request`` causes
+    (a phone change keeps the caller's own session, as ``auth/phone/`` keeps its own)."""
+    if token:
+        setattr(request, _KEEP, token_hash(token))
 
 
 def rotate(user: AbstractBaseUser) -> str:
@@ -70,10 +83,13 @@ def rotate(user: AbstractBaseUser) -> str:
 
 
 @receiver(credentials_revoked, dispatch_uid="django_lc_phone.compat.sessions.revoke")
-def revoke_on_credentials_revoked(sender: Any, user: Any = None, **kwargs: Any) -> None:
-    """A password reset or a phone change elsewhere ends the compat sessions too.
+def revoke_on_credentials_revoked(
+    sender: Any, user: Any = None, request: Any = None, **kwargs: Any
+) -> None:
+    """A password reset or a phone change elsewhere ends the compat sessions too; the session
+    that ``request`` made a phone change with (:func:`keep_on_revoke`) stays.
 
     Only with the local provider: compat sessions are issued and honoured with no other (every
     compat request checks it), so other sites pay no query for them."""
     if user is not None and get_settings().PROVIDER in LOCAL_PROVIDERS:
-        revoke_all(user)
+        revoke_all(user, keep=getattr(request, _KEEP, None))

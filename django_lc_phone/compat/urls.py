@@ -17,6 +17,7 @@ app_name = "lc_compat"
 
 urlpatterns = [
     path("1.1/requestSmsCode", views.request_sms_code, name="requestSmsCode"),
+    re_path(r"^1\.1/verifySmsCode/(?P<code>[^/]*)$", views.verify_sms_code, name="verifySmsCode"),
     path("1.1/usersByMobilePhone", views.users_by_mobile_phone, name="usersByMobilePhone"),
     path("1.1/login", views.login, name="login"),
     path("1.1/requestLoginSmsCode", views.request_login_sms_code, name="requestLoginSmsCode"),
@@ -36,4 +37,22 @@ urlpatterns = [
         views.reset_password,
         name="resetPasswordBySmsCode",
     ),
+    path(
+        "1.1/requestMobilePhoneVerify",
+        views.request_mobile_phone_verify,
+        name="requestMobilePhoneVerify",
+    ),
+    re_path(
+        r"^1\.1/verifyMobilePhone/(?P<code>[^/]*)$",
+        views.verify_mobile_phone,
+        name="verifyMobilePhone",
+    ),
+    path(
+        "1.1/requestChangePhoneNumber",
+        views.request_change_phone_number,
+        name="requestChangePhoneNumber",
+    ),
+    path("1.1/changePhoneNumber", views.change_phone_number, name="changePhoneNumber"),
+    path("1.1/requestCaptcha", views.request_captcha, name="requestCaptcha"),
+    path("1.1/verifyCaptcha", views.verify_captcha, name="verifyCaptcha"),
 ]

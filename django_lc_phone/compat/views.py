@@ -3,18 +3,24 @@ fields, call a service inside the same limits as ``api/views.py``, answer LeanCl
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
-from .. import limits, protocol, services
+from .. import codes, limits, protocol, services
+from ..exceptions import InvalidCode
 from ..protocol import ProtocolError, bad_request
 from ..wire import Code
 from . import sessions
 from .http import Answer, Call, endpoint
 from .users import by_object_id, by_phone, new_password, phone_field, user_json
 
+# A CAPTCHA token and answer as ``auth/phone/captcha/verify/`` accepts them (607 otherwise).
+_CAPTCHA_TOKEN: Final = re.compile(r"[A-Za-z0-9]{4,64}")
+_CAPTCHA_ANSWER_MAX: Final = 16
 # Keys of requestSmsCode that are not template variables.
 _SMS_KEYS: Final = frozenset(
     {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
@@ -24,6 +30,34 @@ _SMS_KEYS: Final = frozenset(
 def _validate_token(call: Call) -> str | None:
     token = call.body.get("validate_token")
     return token if isinstance(token, str) and token else None
+
+
+def _session_user(call: Call) -> AbstractBaseUser:
+    """The caller's user: 206 without a session, 211 for an unknown or ended one."""
+    if call.session_token is None:
+        raise ProtocolError(Code.SESSION_MISSING)
+    user = sessions.user_for(call.session_token)
+    if user is None:
+        raise ProtocolError(Code.USER_NOT_FOUND)
+    return user
+
+
+def _phone_or_none(call: Call) -> str | None:
+    """``mobilePhoneNumber`` when the body has one; None when it is absent (or empty), as
+    the JS SDK 4.15.2 sends ``verifyMobilePhone`` and ``resetPasswordBySmsCode``."""
+    if call.body.get("mobilePhoneNumber") in (None, ""):
+        return None
+    return phone_field(call.body)
+
+
+def _phone_of_code(call: Call, purpose: str, code: str) -> str:
+    """The number whose live ``purpose`` code is ``code`` (``codes.match_any``), for a body
+    without ``mobilePhoneNumber``. Failed guesses without a number share one attempt budget
+    for the whole site (``CODE_ATTEMPTS`` per window, and the per-IP one): a guess is not
+    aimed at one number, so it must not get a fresh budget per number."""
+    with limits.attempt("code", f"any-number:{purpose}", call.request):
+        phone = call.phone = codes.match_any(purpose, code)
+    return phone
 
 
 def _signed_in(user: Any, status: int = 200) -> Answer:
@@ -55,6 +89,16 @@ def request_sms_code(call: Call) -> Answer:
             variables=variables or None,
             validate_token=token,
         )
+    return Answer({})
+
+
+@endpoint("POST", "sms_code_verify")
+def verify_sms_code(call: Call, code: str) -> Answer:
+    """``POST /1.1/verifySmsCode/<code>``: check and spend a generic code (``{}``)."""
+    phone = call.phone = phone_field(call.body)
+    sms_code = protocol.sms_code(code)
+    with limits.attempt("code", phone, call.request):
+        services.check_code(phone, sms_code)
     return Answer({})
 
 
@@ -145,13 +189,106 @@ def request_password_reset(call: Call) -> Answer:
 
 @endpoint("PUT", "password_reset")
 def reset_password(call: Call, code: str) -> Answer:
-    """``PUT /1.1/resetPasswordBySmsCode/<code>``: a new password; every session ends."""
+    """``PUT /1.1/resetPasswordBySmsCode/<code>``: a new password; every session ends. Without
+    ``mobilePhoneNumber`` (the JS SDK 4.15.2) the code itself names the number."""
     password = new_password(call.body.get("password"))  # 201 / 218 before the code is spent
-    phone = call.phone = phone_field(call.body)
+    given = call.phone = _phone_or_none(call)
     sms_code = protocol.sms_code(code)
+    phone = given or _phone_of_code(call, "reset_password", sms_code)
     with limits.attempt("code", phone, call.request):
         services.reset_password(phone, sms_code, password)
     user = by_phone(phone)
     if user is not None:  # also on commit, through credentials_revoked; now, to be sure
         sessions.revoke_all(user)
     return Answer({})
+
+
+# --- phone verification -----------------------------------------------------------------------
+
+
+@endpoint("POST", "phone_verify_code")
+def request_mobile_phone_verify(call: Call) -> Answer:
+    """``POST /1.1/requestMobilePhoneVerify``: a code to the number of the account that has it,
+    unless it is verified already. ``{}`` for every number, with the same limits spent."""
+    phone = call.phone = phone_field(call.body)
+    token = _validate_token(call)
+    with limits.sending(phone, call.request, validate_token=token):
+        user = by_phone(phone)
+        if user is not None and services.phone_to_verify(user) is not None:
+            services.send_verification_code(phone, validate_token=token)
+    return Answer({})
+
+
+@endpoint("POST", "phone_verify")
+def verify_mobile_phone(call: Call, code: str) -> Answer:
+    """``POST /1.1/verifyMobilePhone/<code>``: marks the number's user verified; answers
+    ``objectId`` and ``updatedAt``. Without ``mobilePhoneNumber`` (the JS SDK 4.15.2) the
+    code itself names the number."""
+    given = call.phone = _phone_or_none(call)
+    sms_code = protocol.sms_code(code)
+    phone = given or _phone_of_code(call, "verify_phone", sms_code)
+    with limits.attempt("code", phone, call.request):
+        user = by_phone(phone)
+        if user is None:
+            raise InvalidCode()
+        profile = services.verify_phone(user, sms_code)
+    return Answer(
+        {"updatedAt": protocol.iso(profile.updated_at), "objectId": str(profile.lc_object_id)}
+    )
+
+
+# --- phone change -------------------------------------------------------------------------------
+
+
+@endpoint("POST", "phone_change_code")
+def request_change_phone_number(call: Call) -> Answer:
+    """``POST /1.1/requestChangePhoneNumber``: a code to the new number, for the signed-in
+    user (206 / 211); a number taken by another account is told apart only at the change."""
+    user = _session_user(call)
+    phone = call.phone = phone_field(call.body)
+    token = _validate_token(call)
+    services.own_session(user)
+    with limits.sending(phone, call.request, validate_token=token):
+        services.send_phone_change_code(user, phone, validate_token=token)
+    return Answer({})
+
+
+@endpoint("POST", "phone_change")
+def change_phone_number(call: Call) -> Answer:
+    """``POST /1.1/changePhoneNumber``: bind the new number with its ``code``; the user's
+    other sessions end, the one making the change stays. Answers ``objectId``, ``updatedAt``."""
+    user = _session_user(call)
+    phone = call.phone = phone_field(call.body)
+    sms_code = protocol.sms_code(call.body.get("code"))
+    sessions.keep_on_revoke(call.request, call.session_token)
+    with limits.attempt("code", phone, call.request):
+        profile = services.change_phone(user, phone, sms_code, request=call.request)
+    return Answer(
+        {"updatedAt": protocol.iso(profile.updated_at), "objectId": str(profile.lc_object_id)}
+    )
+
+
+# --- CAPTCHA --------------------------------------------------------------------------------
+
+
+@endpoint("GET")
+def request_captcha(call: Call) -> Answer:
+    """``GET /1.1/requestCaptcha``: a challenge (``captcha_token``, ``captcha_url``); the URL
+    is the site verifier's (a ``data:`` image with the built-in one). ``width``, ``height``,
+    ``size`` and ``ttl`` are ignored."""
+    challenge = services.request_captcha()
+    return Answer({"captcha_token": challenge.token, "captcha_url": challenge.url})
+
+
+@endpoint("POST", "captcha_verify")
+def verify_captcha(call: Call) -> Answer:
+    """``POST /1.1/verifyCaptcha``: ``captcha_token`` and ``captcha_code`` give a
+    ``validate_token``, good for one code request (607 for a wrong or malformed answer)."""
+    token, answer = call.body.get("captcha_token"), call.body.get("captcha_code")
+    if not isinstance(token, str) or not _CAPTCHA_TOKEN.fullmatch(token):
+        raise ProtocolError(Code.INVALID_CAPTCHA)
+    if not isinstance(answer, str) or not answer or len(answer) > _CAPTCHA_ANSWER_MAX:
+        raise ProtocolError(Code.INVALID_CAPTCHA)
+    validate_token = services.verify_captcha(token, answer)
+    limits.remember_validate_token(validate_token)  # this site issued it: valid for one code
+    return Answer({"validate_token": validate_token})

@@ -138,7 +138,8 @@ def test_password_reset_ends_every_session(lc: LC, limiter_clock: FakeClock) -> 
         ("abc", {"mobilePhoneNumber": PHONE, "password": NEW_PASSWORD}, 603),
         ("000000", {"mobilePhoneNumber": PHONE}, 201),
         ("000000", {"mobilePhoneNumber": PHONE, "password": "   "}, 218),
-        ("000000", {"password": NEW_PASSWORD}, 212),
+        ("000000", {"password": NEW_PASSWORD}, 603),  # no number: the code names it
+        ("000000", {"mobilePhoneNumber": 13800138000, "password": NEW_PASSWORD}, 127),
     ],
 )
 def test_password_reset_errors(lc: LC, code: str, body: dict[str, str], error: int) -> None:
