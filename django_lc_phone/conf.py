@@ -107,8 +107,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     "CLOCK": None,
 }
 
-# The limit settings, each a count or None.
-LIMIT_KEYS: Final = (
+# The rate limits (each a count, or None for off): what a test sets to None to measure
+# behaviour rather than throttling.
+RATE_LIMIT_KEYS: Final = (
     "SMS_RESEND_COOLDOWN",
     "SMS_PER_PHONE_HOUR",
     "SMS_PER_PHONE_DAY",
@@ -120,8 +121,6 @@ LIMIT_KEYS: Final = (
     "CODE_ATTEMPTS",
     "PASSWORD_ATTEMPTS",
     "ATTEMPTS_PER_IP_MINUTE",
-    "CAPTCHA_AFTER_SENDS_PER_IP",
-    "CIRCUIT_FAILURES",
 )
 
 

@@ -58,6 +58,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from django_lc_phone.conf import RATE_LIMIT_KEYS
 from django_lc_phone.emulator.config import SmsLimits
 from tests import upstream
 from tests.limiter import clear_limits
@@ -77,21 +78,7 @@ CHECKS: Final = [
     negative_data_rejection,
 ]
 # Every rate limit of LC_PHONE, off for the first pass.
-NO_LIMITS: Final[dict[str, Any]] = dict.fromkeys(
-    (
-        "SMS_RESEND_COOLDOWN",
-        "SMS_PER_PHONE_HOUR",
-        "SMS_PER_PHONE_DAY",
-        "SMS_PER_IP_MINUTE",
-        "SMS_PER_IP_HOUR",
-        "SMS_PER_PREFIX_HOUR",
-        "SMS_BUDGET_HOUR",
-        "SMS_BUDGET_DAY",
-        "CODE_ATTEMPTS",
-        "PASSWORD_ATTEMPTS",
-        "ATTEMPTS_PER_IP_MINUTE",
-    )
-)
+NO_LIMITS: Final[dict[str, Any]] = dict.fromkeys(RATE_LIMIT_KEYS)
 # LeanCloud's per-number SMS limits, off in the emulator for the first pass.
 UPSTREAM_NO_LIMITS: Final = SmsLimits(
     resend_interval=0,
