@@ -76,13 +76,19 @@ def js_sdk() -> Path:
 
 
 def run_js_flow(
-    server_url: str, app_id: str, app_key: str, outbox_url: str, clock_url: str | None
+    server_url: str,
+    app_id: str,
+    app_key: str,
+    outbox_url: str,
+    clock_url: str | None,
+    target: str = "emulator",
 ) -> list[dict[str, Any]]:
     """Run ``flow.mjs`` against ``server_url``; its steps, in order. Fails if the flow fails.
 
     ``outbox_url`` answers ``GET ?mobilePhoneNumber=`` with ``{"messages": [{"code"}, ...]}``;
     ``clock_url`` (optional) takes ``POST {"advance": seconds}``, without it the flow waits out
-    the per-number SMS limits.
+    the per-number SMS limits. ``target`` is ``"emulator"`` or ``"site"`` (the Django site's
+    compat endpoints, which sign nobody up without an SMS code; see ``flow.mjs``).
     """
     node = shutil.which("node")
     assert node is not None
@@ -93,6 +99,7 @@ def run_js_flow(
         "LC_APP_KEY": app_key,
         "LC_OUTBOX_URL": outbox_url,
         "LC_CLOCK_URL": clock_url or "",
+        "LC_FLOW_TARGET": target,
     }
     env.pop("DEBUG", None)  # the SDK's debug logging would go to stderr, unasked
     result = subprocess.run(

@@ -19,9 +19,13 @@ urlpatterns = [
     path("1.1/requestSmsCode", views.request_sms_code, name="requestSmsCode"),
     re_path(r"^1\.1/verifySmsCode/(?P<code>[^/]*)$", views.verify_sms_code, name="verifySmsCode"),
     path("1.1/usersByMobilePhone", views.users_by_mobile_phone, name="usersByMobilePhone"),
+    path("1.1/users", views.create_user, name="users"),
+    path("1.1/classes/_User", views.create_user, name="classesUser"),
     path("1.1/login", views.login, name="login"),
     path("1.1/requestLoginSmsCode", views.request_login_sms_code, name="requestLoginSmsCode"),
     path("1.1/users/me", views.me, name="me"),
+    re_path(r"^1\.1/users/(?P<object_id>[^/]+)$", views.user_object, name="user"),
+    re_path(r"^1\.1/classes/_User/(?P<object_id>[^/]+)$", views.user_object, name="userObject"),
     re_path(
         r"^1\.1/users/(?P<object_id>[^/]+)/refreshSessionToken$",
         views.refresh_session_token,

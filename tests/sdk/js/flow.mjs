@@ -8,6 +8,10 @@
 //                  oldest first (the emulator's /emulator/v1/messages)
 //   LC_CLOCK_URL   optional: POST {"advance": 61} moves the server's clock past the per-number
 //                  SMS limits (the emulator's /emulator/v1/clock); without it the flow waits 61 s
+//   LC_FLOW_TARGET optional: "emulator" (the default) or "site", the Django site's compat
+//                  endpoints, which refuse a sign-up without an SMS code (119): there the
+//                  username sign-up is refused, then repeated with the number's smsCode, and
+//                  the verify step sees a verified number get no code
 //
 // Prints one JSON line per step: {"step", "ok", "calls": [SDK calls], "requests": [what went on
 // the wire], ...facts}. When an SDK call is refused for a reason that is the server's and not
@@ -31,6 +35,7 @@ const env = (name) => {
 const SERVER_URL = env('LC_SERVER_URL');
 const OUTBOX_URL = env('LC_OUTBOX_URL');
 const CLOCK_URL = process.env.LC_CLOCK_URL || '';
+const SITE = (process.env.LC_FLOW_TARGET || 'emulator') === 'site';
 
 // One number per flow keeps the per-number limits apart; the first number also takes the
 // login and reset codes, after the clock has moved.
@@ -231,6 +236,33 @@ async function main() {
   other.setUsername('js-sdk-user');
   other.setPassword('js-sdk-password');
   other.setMobilePhoneNumber(OTHER_PHONE);
+  if (SITE) {
+    // The site signs nobody up without a proven number: refused, then with the number's code.
+    const refused = await expectError(119, other.signUp());
+    await AV.Cloud.requestSmsCode(OTHER_PHONE);
+    other.set('smsCode', await outboxCode(OTHER_PHONE));
+    await other.signUp();
+    check(other.get('mobilePhoneVerified') === true, 'code sign-up came back unverified');
+    check(other.getUsername() === 'js-sdk-user', `username ${other.getUsername()}`);
+    step('signup_with_username', ['AV.User#signUp', 'AV.Cloud.requestSmsCode', 'AV.User#signUp'], {
+      object_id: other.id,
+      phone: other.getMobilePhoneNumber(),
+      verified: other.get('mobilePhoneVerified'),
+      refused_code: refused.code,
+    });
+    // A verified number gets no verification code; the answer is the same {}.
+    await advance(61);
+    await AV.User.requestMobilePhoneVerify(OTHER_PHONE);
+    const fetchedOther = await AV.User.current().fetch();
+    check(fetchedOther.id === other.id, 'the current user changed');
+    step('verify_phone', ['AV.User.requestMobilePhoneVerify', 'AV.User#fetch'], {
+      object_id: fetchedOther.id,
+      verified: fetchedOther.get('mobilePhoneVerified'),
+    });
+    await AV.User.logOut();
+    step('done', []);
+    return;
+  }
   await other.signUp();
   check(other.get('mobilePhoneVerified') !== true, 'username sign-up came back verified');
   step('signup_with_username', ['AV.User#signUp'], {
