@@ -7,49 +7,18 @@ site's outbox at ``/emulator/v1/messages`` and skips the resend cooldown with
 that does not behave. Usage: python python_sdk_compat_flow.py APP_ID APP_KEY
 """
 
-import json
-import os
 import sys
-import urllib.parse
-import urllib.request
 
 import leancloud
-from leancloud import LeanCloudError, User, cloud
+from leancloud import User, cloud
+from sdk_steps import advance, expect_error, outbox, step
 
-SERVER = os.environ["LEANCLOUD_API_SERVER"]
 PHONE = "+8613800138000"
 PASSWORD = "first-Password-1"
 
 
 def outbox_code(phone, purpose):
-    url = f"{SERVER}/emulator/v1/messages?mobilePhoneNumber={urllib.parse.quote(phone)}"
-    with urllib.request.urlopen(url) as response:
-        messages = json.load(response)["messages"]
-    return [m for m in messages if m["purpose"] == purpose][-1]["code"]
-
-
-def advance(seconds):
-    request = urllib.request.Request(
-        f"{SERVER}/emulator/v1/clock",
-        data=json.dumps({"advance": seconds}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request).close()
-
-
-def step(name, **facts):
-    print(json.dumps({"step": name, **facts}), flush=True)
-
-
-def expect_error(code, call, *args):
-    try:
-        call(*args)
-    except LeanCloudError as error:
-        if error.code != code:
-            raise AssertionError(f"expected LeanCloud code {code}, got {error.code}") from error
-        return error
-    raise AssertionError(f"expected LeanCloud code {code}, got success")
+    return [m for m in outbox(phone) if m["purpose"] == purpose][-1]["code"]
 
 
 def main(app_id, app_key):

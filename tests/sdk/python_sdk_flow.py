@@ -6,48 +6,18 @@ one JSON line per step and exits non-zero at the first step that does not behave
 Usage: python python_sdk_flow.py APP_ID APP_KEY
 """
 
-import json
-import os
 import sys
-import urllib.request
 
 import leancloud
-from leancloud import LeanCloudError, User, cloud
+from leancloud import User, cloud
+from sdk_steps import advance, expect_error, outbox, step
 
-SERVER = os.environ["LEANCLOUD_API_SERVER"]
 PHONE = "+8613800138000"
 NEW_PHONE = "+8613900139000"
 
 
 def outbox_code(phone):
-    url = f"{SERVER}/emulator/v1/messages?mobilePhoneNumber={urllib.parse.quote(phone)}"
-    with urllib.request.urlopen(url) as response:
-        messages = json.load(response)["messages"]
-    return messages[-1]["code"]
-
-
-def advance(seconds):
-    request = urllib.request.Request(
-        f"{SERVER}/emulator/v1/clock",
-        data=json.dumps({"advance": seconds}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request).close()
-
-
-def step(name, **facts):
-    print(json.dumps({"step": name, **facts}), flush=True)
-
-
-def expect_error(code, call, *args):
-    try:
-        call(*args)
-    except LeanCloudError as error:
-        if error.code != code:
-            raise AssertionError(f"expected LeanCloud code {code}, got {error.code}") from error
-        return error
-    raise AssertionError(f"expected LeanCloud code {code}, got success")
+    return outbox(phone)[-1]["code"]
 
 
 def main(app_id, app_key):

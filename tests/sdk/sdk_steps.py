@@ -1,0 +1,48 @@
+"""Helpers the official-SDK flow scripts share (they run in the SDK's own virtual environment).
+
+The scripts import this as a sibling module: the directory of a script run with ``python
+path/to/script.py`` is first on ``sys.path``.
+"""
+
+import json
+import os
+import urllib.parse
+import urllib.request
+
+from leancloud import LeanCloudError
+
+SERVER = os.environ["LEANCLOUD_API_SERVER"]
+
+
+def outbox(phone):
+    """The messages sent to ``phone``, oldest first (the emulator's or the site's outbox)."""
+    url = f"{SERVER}/emulator/v1/messages?mobilePhoneNumber={urllib.parse.quote(phone)}"
+    with urllib.request.urlopen(url) as response:
+        return json.load(response)["messages"]
+
+
+def advance(seconds):
+    """Move the server's clock past its resend limits."""
+    request = urllib.request.Request(
+        f"{SERVER}/emulator/v1/clock",
+        data=json.dumps({"advance": seconds}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request).close()
+
+
+def step(name, **facts):
+    """Report one step as a JSON line."""
+    print(json.dumps({"step": name, **facts}), flush=True)
+
+
+def expect_error(code, call, *args):
+    """Run ``call`` and return the LeanCloudError with ``code`` it must raise."""
+    try:
+        call(*args)
+    except LeanCloudError as error:
+        if error.code != code:
+            raise AssertionError(f"expected LeanCloud code {code}, got {error.code}") from error
+        return error
+    raise AssertionError(f"expected LeanCloud code {code}, got success")
