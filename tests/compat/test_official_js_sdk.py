@@ -18,6 +18,7 @@ import pytest
 from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY
 from tests.test_example_site import running_site
 from tests.test_official_js_sdk import (
+    JS_FLOW_STEPS,
     NEW_PHONE,
     OTHER_PHONE,
     PHONE,
@@ -47,21 +48,7 @@ def test_official_js_sdk_against_the_compat_endpoints(
         sent = site.get("/emulator/v1/messages").json()["messages"]
         output = site.output()
     by_name: dict[str, dict[str, Any]] = {step["step"]: step for step in steps}
-    assert [step["step"] for step in steps] == [
-        "init",
-        "request_sms_code",
-        "wrong_code",
-        "signup_with_code",
-        "set_password",
-        "login_with_password",
-        "become_and_fetch",
-        "login_with_sms_code",
-        "reset_password",
-        "change_phone",
-        "signup_with_username",
-        "verify_phone",
-        "done",
-    ]
+    assert [step["step"] for step in steps] == JS_FLOW_STEPS
     assert by_name["init"]["sdk_version"] == SDK_VERSION
     wire = {name: _wire(step) for name, step in by_name.items()}
     assert wire["wrong_code"] == [
