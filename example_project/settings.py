@@ -34,6 +34,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.conf import global_settings
+
 from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -124,6 +126,13 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Django's hashers, then LeanCloud's: users imported from a LeanCloud export
+# (``manage.py lc_import_users``) log in with their old passwords, re-hashed on first login.
+PASSWORD_HASHERS = [
+    *global_settings.PASSWORD_HASHERS,
+    "django_lc_phone.hashers.LeanCloudSHA512PasswordHasher",
+]
 
 # The password rules the API applies to new passwords (signup/, password-reset/).
 AUTH_PASSWORD_VALIDATORS = [

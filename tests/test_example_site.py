@@ -85,10 +85,17 @@ class Site:
     log: Path
     migrations: list[str]  # the output of each `migrate` run before the server started
     http: requests.Session
+    env: dict[str, str]  # the server's environment, for management commands beside it
 
     def output(self) -> str:
         """What the server printed so far (stdout and stderr)."""
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``manage.py *args`` on the site's database and settings (fails if the command does)."""
+        done = _manage(self.env, *args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
 
     def post(self, path: str, body: Any = None, token: str | None = None) -> requests.Response:
         """A JSON POST to the site, signed in with ``token`` when given."""
@@ -123,7 +130,7 @@ def running_site(tmp: Path, migrations: int = 1, **extra: str) -> Iterator[Site]
         )
     http = requests.Session()
     http.trust_env = False  # never through a proxy
-    site = Site(f"http://127.0.0.1:{port}", process, log, outputs, http)
+    site = Site(f"http://127.0.0.1:{port}", process, log, outputs, http, env)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -100,13 +100,15 @@ def run_js_flow(
     outbox_url: str,
     clock_url: str | None,
     target: str = "emulator",
+    extra_env: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``flow.mjs`` against ``server_url``; its steps, in order. Fails if the flow fails.
 
     ``outbox_url`` answers ``GET ?mobilePhoneNumber=`` with ``{"messages": [{"code"}, ...]}``;
     ``clock_url`` (optional) takes ``POST {"advance": seconds}``, without it the flow waits out
     the per-number SMS limits. ``target`` is ``"emulator"`` or ``"site"`` (the Django site's
-    compat endpoints, which sign nobody up without an SMS code; see ``flow.mjs``).
+    compat endpoints, which sign nobody up without an SMS code; see ``flow.mjs``), with
+    ``extra_env`` for what that target needs (``LC_IMPORTED_PHONE``...).
     """
     node = shutil.which("node")
     assert node is not None
@@ -118,6 +120,7 @@ def run_js_flow(
         "LC_OUTBOX_URL": outbox_url,
         "LC_CLOCK_URL": clock_url or "",
         "LC_FLOW_TARGET": target,
+        **(extra_env or {}),
     }
     env.pop("DEBUG", None)  # the SDK's debug logging would go to stderr, unasked
     result = subprocess.run(

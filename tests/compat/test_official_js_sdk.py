@@ -4,7 +4,8 @@ emulator, only ``django_lc_phone.compat``, with the site's outbox and clock as s
 
 Where the site differs by design the flow's site expectations say so (``LC_FLOW_TARGET=site``):
 a sign-up without an SMS code is refused (119) and repeated with the number's code, and a
-verified number gets no verification code. The SDK's own number-less
+verified number gets no verification code; the number verified is that of a user imported
+from a LeanCloud export, since the site signs up nobody unverified. The SDK's own number-less
 ``resetPasswordBySmsCode`` / ``verifyMobilePhone`` calls are accepted: no fallback request.
 """
 
@@ -16,6 +17,12 @@ from typing import Any
 import pytest
 
 from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY
+from tests.compat.imported_user import (
+    IMPORTED_OBJECT_ID,
+    IMPORTED_PASSWORD,
+    IMPORTED_PHONE,
+    import_unverified_user,
+)
 from tests.test_example_site import running_site
 from tests.test_official_js_sdk import (
     JS_FLOW_STEPS,
@@ -36,6 +43,7 @@ def test_official_js_sdk_against_the_compat_endpoints(
     tmp_path: Path,
 ) -> None:
     with running_site(tmp_path, LC_PHONE_PROVIDER="local") as site:
+        import_unverified_user(site, tmp_path)
         control = f"{site.url}/emulator/v1"
         steps = run_js_flow(
             site.url,
@@ -44,6 +52,10 @@ def test_official_js_sdk_against_the_compat_endpoints(
             f"{control}/messages",
             f"{control}/clock",
             target="site",
+            extra_env={
+                "LC_IMPORTED_PHONE": IMPORTED_PHONE,
+                "LC_IMPORTED_PASSWORD": IMPORTED_PASSWORD,
+            },
         )
         sent = site.get("/emulator/v1/messages").json()["messages"]
         output = site.output()
@@ -86,10 +98,16 @@ def test_official_js_sdk_against_the_compat_endpoints(
     ]
     assert by_name["signup_with_username"]["refused_code"] == 119
     assert by_name["signup_with_username"]["verified"] is True
+    # The verified number gets no code; the imported user's number is verified, the SDK's
+    # number-less verifyMobilePhone accepted as sent.
     assert wire["verify_phone"] == [
         ("POST", "/1.1/requestMobilePhoneVerify", ("mobilePhoneNumber",), 200),
+        ("POST", "/1.1/login", ("mobilePhoneNumber", "password"), 200),
+        ("POST", "/1.1/requestMobilePhoneVerify", ("mobilePhoneNumber",), 200),
+        ("POST", "/1.1/verifyMobilePhone/<code>", (), 200),
         ("GET", "/1.1/classes/_User/<id>", (), 200),
     ]
+    assert by_name["verify_phone"]["verified"] is True
 
     first = by_name["signup_with_code"]["object_id"]
     for name in ("login_with_password", "become_and_fetch", "login_with_sms_code"):
@@ -98,7 +116,7 @@ def test_official_js_sdk_against_the_compat_endpoints(
     assert by_name["change_phone"]["phone"] == NEW_PHONE
     second = by_name["signup_with_username"]["object_id"]
     assert second != first
-    assert by_name["verify_phone"]["object_id"] == second
+    assert by_name["verify_phone"]["object_id"] == IMPORTED_OBJECT_ID
 
     # Every code the SDK used was one the site sent; the verified number got no second one.
     assert sorted((m["mobilePhoneNumber"], m["purpose"]) for m in sent) == sorted(
@@ -108,6 +126,7 @@ def test_official_js_sdk_against_the_compat_endpoints(
             (PHONE, "reset_password"),
             (NEW_PHONE, "change_phone"),
             (OTHER_PHONE, "generic"),
+            (IMPORTED_PHONE, "verify_phone"),
         ]
     )
     assert PHONE not in output.replace("+86138****8000", "")

@@ -4,7 +4,9 @@ Runs inside the SDK's own virtual environment, against a live example site in lo
 ``LEANCLOUD_API_SERVER`` (its ``/1.1/`` is ``django_lc_phone.compat``); reads codes from the
 site's outbox at ``/emulator/v1/messages`` and skips the resend cooldown with
 ``/emulator/v1/clock``. Prints one JSON line per step and exits non-zero at the first step
-that does not behave. Usage: python python_sdk_compat_flow.py APP_ID APP_KEY
+that does not behave. Usage: python python_sdk_compat_flow.py APP_ID APP_KEY IMPORTED_PHONE
+IMPORTED_PASSWORD, where the last two are a user on the site whose number is not verified
+(imported from a LeanCloud export: the site verifies every number it signs up itself).
 """
 
 import sys
@@ -14,6 +16,7 @@ from leancloud import User, cloud
 from sdk_steps import advance, expect_error, outbox, step
 
 PHONE = "+8613800138000"
+NEW_PHONE = "+8613900139000"
 PASSWORD = "first-Password-1"
 
 
@@ -21,7 +24,7 @@ def outbox_code(phone, purpose):
     return [m for m in outbox(phone) if m["purpose"] == purpose][-1]["code"]
 
 
-def main(app_id, app_key):
+def main(app_id, app_key, imported_phone, imported_password):
     leancloud.init(app_id, app_key)
 
     cloud.request_sms_code(PHONE)
@@ -64,9 +67,31 @@ def main(app_id, app_key):
     expect_error(211, User.become, old_token)
     assert User.become(login.get_session_token()).id == login.id
     step("refresh_session_token", object_id=login.id)
+
+    # The signed-in user moves to a new number, proven by the code sent to it.
+    User.request_change_phone_number(NEW_PHONE)
+    User.change_phone_number(outbox_code(NEW_PHONE, "change_phone"), NEW_PHONE)
+    login.fetch()
+    assert login.get("mobilePhoneNumber") == NEW_PHONE, login.get("mobilePhoneNumber")
+    assert login.get("mobilePhoneVerified") is True
     login.logout()
+    expect_error(210, User.login_with_mobile_phone, PHONE, PASSWORD)  # the old number is gone
+    moved = User.login_with_mobile_phone(NEW_PHONE, PASSWORD)
+    assert moved.id == login.id
+    step("change_phone", object_id=moved.id, phone=moved.get("mobilePhoneNumber"))
+    moved.logout()
+
+    # A user from LeanCloud's export, with an unverified number, verifies it.
+    imported = User.login_with_mobile_phone(imported_phone, imported_password)
+    assert imported.get("mobilePhoneVerified") is False
+    User.request_mobile_phone_verify(imported_phone)
+    User.verify_mobile_phone_number(outbox_code(imported_phone, "verify_phone"), imported_phone)
+    imported.fetch()
+    assert imported.get("mobilePhoneVerified") is True
+    step("verify_phone", object_id=imported.id)
+    imported.logout()
     step("done")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:5])

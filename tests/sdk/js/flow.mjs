@@ -11,7 +11,10 @@
 //   LC_FLOW_TARGET optional: "emulator" (the default) or "site", the Django site's compat
 //                  endpoints, which refuse a sign-up without an SMS code (119): there the
 //                  username sign-up is refused, then repeated with the number's smsCode, and
-//                  the verify step sees a verified number get no code
+//                  the verify step sees a verified number get no code, then verifies the
+//                  number of a user imported from a LeanCloud export (the site signs up no
+//                  unverified user itself)
+//   LC_IMPORTED_PHONE, LC_IMPORTED_PASSWORD  with LC_FLOW_TARGET=site: that imported user
 //
 // Prints one JSON line per step: {"step", "ok", "calls": [SDK calls], "requests": [what went on
 // the wire], ...facts}. When an SDK call is refused for a reason that is the server's and not
@@ -42,6 +45,7 @@ const SITE = (process.env.LC_FLOW_TARGET || 'emulator') === 'site';
 const PHONE = '+8613800138000';
 const NEW_PHONE = '+8613900139000';
 const OTHER_PHONE = '+8613700137000';
+const IMPORTED_PHONE = SITE ? env('LC_IMPORTED_PHONE') : '';
 
 // --- wire log --------------------------------------------------------------------------------
 
@@ -253,12 +257,26 @@ async function main() {
     // A verified number gets no verification code; the answer is the same {}.
     await advance(61);
     await AV.User.requestMobilePhoneVerify(OTHER_PHONE);
-    const fetchedOther = await AV.User.current().fetch();
-    check(fetchedOther.id === other.id, 'the current user changed');
-    step('verify_phone', ['AV.User.requestMobilePhoneVerify', 'AV.User#fetch'], {
-      object_id: fetchedOther.id,
-      verified: fetchedOther.get('mobilePhoneVerified'),
-    });
+    await AV.User.logOut();
+    // A user from LeanCloud's export, whose number was never verified, verifies it.
+    const imported = await AV.User.logInWithMobilePhone(IMPORTED_PHONE, env('LC_IMPORTED_PASSWORD'));
+    check(imported.get('mobilePhoneVerified') === false, 'the imported number came verified');
+    await AV.User.requestMobilePhoneVerify(IMPORTED_PHONE);
+    await AV.User.verifyMobilePhone(await outboxCode(IMPORTED_PHONE));
+    const fetchedImported = await AV.User.current().fetch();
+    check(fetchedImported.id === imported.id, 'the current user changed');
+    check(fetchedImported.get('mobilePhoneVerified') === true, 'phone not verified after verify');
+    step(
+      'verify_phone',
+      [
+        'AV.User.requestMobilePhoneVerify',
+        'AV.User.logInWithMobilePhone',
+        'AV.User.requestMobilePhoneVerify',
+        'AV.User.verifyMobilePhone',
+        'AV.User#fetch',
+      ],
+      { object_id: fetchedImported.id, verified: fetchedImported.get('mobilePhoneVerified') },
+    );
     await AV.User.logOut();
     step('done', []);
     return;
