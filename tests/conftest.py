@@ -13,16 +13,21 @@ from django_lc_phone.leancloud.inprocess import wsgi_session
 from tests.limiter import LIMITER_CLOCK, FakeClock, clear_limits
 
 INPROCESS_URL = "http://lc-emulator.test"
+# A separate project with its own settings, run in its own process (tests/test_pytest_plugin.py).
+collect_ignore = ["plugin_project"]
 
 
 @pytest.fixture
-def emulator_server(lc_emulator: RunningServer) -> RunningServer:
-    """The emulator over real HTTP on a free port, emptied before each test.
+def emulator_server(lc_emulator_session: RunningServer) -> Iterator[RunningServer]:
+    """The emulator over real HTTP on a free port, emptied around each test.
 
-    ``lc_emulator`` is the fixture the package's pytest plugin ships to its users; the suite
-    uses it too, so the plugin is exercised by every HTTP test here.
+    The plugin's session-wide server, without its ``lc_emulator`` fixture: that one also
+    rewrites ``LC_PHONE`` for the test, and this suite sets ``LC_PHONE`` itself
+    (``tests/test_pytest_plugin.py`` and ``tests/plugin_project`` test the fixture).
     """
-    return lc_emulator
+    lc_emulator_session.emulator.reset()
+    yield lc_emulator_session
+    lc_emulator_session.emulator.reset()
 
 
 @pytest.fixture
