@@ -21,6 +21,9 @@ profile is linked to a LeanCloud user.
 ModelAdmin is replaced by a subclass that adds a read-only :class:`PhoneProfileInline`. So put
 ``django_lc_phone`` *after* the app that registers your user admin (``django.contrib.auth``, or
 your custom user app); when the user model is not registered yet, nothing happens.
+
+**Compat sessions.** The LeanCloud-style session tokens of ``compat/`` are listed (read-only,
+revocable) by ``compat/admin.py``'s :class:`CompatSessionAdmin`, registered here.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import limits, services
+from .compat.admin import CompatSessionAdmin
 from .exceptions import (
     BadProviderResponse,
     CaptchaRequired,
@@ -55,7 +59,7 @@ from .exceptions import (
     Throttled,
     UnknownAccount,
 )
-from .models import PhoneProfile
+from .models import CompatSession, PhoneProfile
 from .phone import normalize_phone
 
 if TYPE_CHECKING:
@@ -334,4 +338,5 @@ def add_inline_to_user_admin(site: admin.AdminSite = admin.site) -> bool:
     return True
 
 
+admin.site.register(CompatSession, CompatSessionAdmin)
 add_inline_to_user_admin()

@@ -19,8 +19,11 @@ from django.core import checks
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from .compat import LOCAL_PROVIDERS
 from .conf import get_settings, unknown_keys
 
 TAG: Final = "lc_phone"
@@ -31,6 +34,7 @@ BACKENDS: Final = (
 # Cache backends whose state lives in one process (or nowhere): limits are not shared.
 _PER_PROCESS_CACHES: Final = (LocMemCache, DummyCache)
 _CREDENTIALS: Final = ("APP_ID", "APP_KEY", "SERVER_URL")
+_COMPAT_CREDENTIALS: Final = ("APP_ID", "APP_KEY")
 
 
 class Messages:
@@ -50,6 +54,7 @@ class Messages:
     E008 = "LC_PHONE['CACHE_ALIAS'] {alias!r} is not in CACHES."
     E009 = "LC_PHONE['{key}'] {path!r} cannot be imported."
     W005 = "The local provider's SMS gateway is {path!r} while DEBUG is off: no SMS reaches anyone."
+    E010 = "The LeanCloud-compatible endpoints (lc_compat) are served but LC_PHONE has no {keys}."
 
 
 class Hints:
@@ -78,6 +83,10 @@ class Hints:
         "pip install 'django-lc-phone[aliyun]'."
     )
     W005 = "Configure a real gateway (aliyun, tencent, twilio) in SMS_GATEWAY for production."
+    E010 = (
+        "Set APP_ID and APP_KEY to the values your apps already ship; until then every call to "
+        "the /1.1/ endpoints is refused (an empty app key would let anybody sign one)."
+    )
 
 
 CheckResult = list[checks.CheckMessage]
@@ -139,6 +148,26 @@ def check_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckRes
     missing = [key for key in _CREDENTIALS if not getattr(conf, key)]
     if missing and _uses_leancloud():
         return [_error("E001", keys=", ".join(missing))]
+    return []
+
+
+def _compat_served() -> bool:
+    """Whether the URLconf includes ``django_lc_phone.compat.urls`` (namespace ``lc_compat``)."""
+    try:
+        reverse("lc_compat:login")
+    except (NoReverseMatch, ImportError, ImproperlyConfigured):
+        # Not included; or a URLconf that does not load, which Django's own check reports.
+        return False
+    return True
+
+
+@checks.register(TAG, checks.Tags.security)
+def check_compat_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E010: the compat endpoints check every call against APP_ID and APP_KEY."""
+    conf = get_settings()
+    missing = [key for key in _COMPAT_CREDENTIALS if not getattr(conf, key)]
+    if missing and conf.PROVIDER in LOCAL_PROVIDERS and _compat_served():
+        return [_error("E010", keys=" or ".join(missing))]
     return []
 
 

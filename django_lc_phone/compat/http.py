@@ -93,6 +93,11 @@ def _call(request: HttpRequest) -> Call:
         too_large = False
     if too_large:
         raise ProtocolError(Code.INTERNAL, "Request entity too large.", status=413)
+    if not conf.APP_ID or not conf.APP_KEY:
+        # An empty app key would take a signature anybody can make (the md5 of a timestamp),
+        # and an empty app id nothing at all: refuse every call until both are set (the
+        # system check lc_phone.E010 says so at start-up).
+        raise ProtocolError(Code.UNAUTHORIZED)
     body = protocol.parse_body(request.body)
     credentials = protocol.Credentials(conf.APP_ID, conf.APP_KEY, conf.MASTER_KEY or None)
     key = protocol.authenticate(_header(request), body, credentials)

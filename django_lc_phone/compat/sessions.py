@@ -2,9 +2,10 @@
 
 A token looks like LeanCloud's (25 characters of ``[a-z0-9]``) and is shown once; the site
 keeps only its SHA-256 (``CompatSession``). Each login issues a new token (LeanCloud reuses
-one per user; a hash cannot be shown again). ``refreshSessionToken`` and a password reset end
-every session of the user; so does any ``credentials_revoked`` (a reset or a phone change made
-through ``auth/phone/``), except the session that made a phone change through compat.
+one per user; a hash cannot be shown again). ``refreshSessionToken``, ``updatePassword`` and a
+password reset end every session of the user; so does any ``credentials_revoked`` (a reset or a
+phone change made through ``auth/phone/``), except the session that made a phone change through
+compat.
 """
 
 from __future__ import annotations

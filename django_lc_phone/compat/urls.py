@@ -31,6 +31,11 @@ urlpatterns = [
         views.refresh_session_token,
         name="refreshSessionToken",
     ),
+    re_path(
+        r"^1\.1/users/(?P<object_id>[^/]+)/updatePassword$",
+        views.update_password,
+        name="updatePassword",
+    ),
     path(
         "1.1/requestPasswordResetBySmsCode",
         views.request_password_reset,

@@ -1,0 +1,68 @@
+"""What several compat endpoints share: the caller's session, the number a body (or a code)
+names, a CAPTCHA ``validate_token``, and the signed-in answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from ... import codes, limits, protocol, services
+from ...models import PhoneProfile
+from ...protocol import ProtocolError
+from ...wire import Code
+from .. import sessions
+from ..http import Answer, Call
+from ..users import phone_field, user_json
+
+
+def validate_token(call: Call) -> str | None:
+    """The request's ``validate_token`` (a solved CAPTCHA), if it has a usable one."""
+    token = call.body.get("validate_token")
+    return token if isinstance(token, str) and token else None
+
+
+def session_user(call: Call) -> AbstractBaseUser:
+    """The caller's user: 206 without a session, 211 for an unknown or ended one."""
+    if call.session_token is None:
+        raise ProtocolError(Code.SESSION_MISSING)
+    user = sessions.user_for(call.session_token)
+    if user is None:
+        raise ProtocolError(Code.USER_NOT_FOUND)
+    return user
+
+
+def session_owner(call: Call, object_id: str) -> tuple[AbstractBaseUser, PhoneProfile]:
+    """The caller's user and profile, when ``object_id`` is that user's: 206 for anybody
+    else's id, whether or not it exists (ids are not probed), and without a session; 211 for an
+    unknown or ended session."""
+    caller = session_user(call)
+    profile = services.profile_of(caller)
+    if profile is None or not profile.lc_object_id or str(profile.lc_object_id) != object_id:
+        raise ProtocolError(Code.SESSION_MISSING)
+    return caller, profile
+
+
+def phone_or_none(call: Call) -> str | None:
+    """``mobilePhoneNumber`` when the body has one; None when it is absent (or empty), as
+    the JS SDK 4.15.2 sends ``verifyMobilePhone`` and ``resetPasswordBySmsCode``."""
+    if call.body.get("mobilePhoneNumber") in (None, ""):
+        return None
+    return phone_field(call.body)
+
+
+def phone_of_code(call: Call, purpose: str, code: str) -> str:
+    """The number whose live ``purpose`` code is ``code`` (``codes.match_any``), for a body
+    without ``mobilePhoneNumber``. Failed guesses without a number share one attempt budget
+    for the whole site (``CODE_ATTEMPTS`` per window, and the per-IP one): a guess is not
+    aimed at one number, so it must not get a fresh budget per number."""
+    with limits.attempt("code", f"any-number:{purpose}", call.request):
+        phone = call.phone = codes.match_any(purpose, code)
+    return phone
+
+
+def signed_in(user: Any, status: int = 200) -> Answer:
+    """A new session for ``user``, answered with the user as LeanCloud does."""
+    body = user_json(user, sessions.issue(user))
+    headers = protocol.created_headers(body["objectId"]) if status == 201 else {}
+    return Answer(body, status, headers)

@@ -1,0 +1,107 @@
+"""Signing up and in: ``usersByMobilePhone``, ``users`` / ``classes/_User`` sign-ups,
+``login``, ``requestLoginSmsCode``; and the session that results (``users/me``,
+``refreshSessionToken``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.utils import timezone
+
+from ... import limits, protocol, services
+from ...protocol import ProtocolError, bad_request
+from ...wire import Code
+from .. import sessions
+from ..http import Answer, Call, endpoint
+from ..users import by_object_id, new_password, phone_field, user_json
+from .common import signed_in, validate_token
+
+
+@endpoint("POST", "signup")
+def users_by_mobile_phone(call: Call) -> Answer:
+    """``POST /1.1/usersByMobilePhone``: sign up (201) or in (200) with a generic code."""
+    return _phone_signup(call)
+
+
+@endpoint("POST", "signup")
+def create_user(call: Call) -> Answer:
+    """``POST /1.1/users`` and ``/1.1/classes/_User``: sign-up with ``mobilePhoneNumber`` and
+    ``smsCode`` (optional ``username``, ``password``), as ``usersByMobilePhone`` (201 created,
+    200 when the proven number has an account). Without ``smsCode`` (a username + password or
+    authData sign-up) 119: every local user has a proven number."""
+    if call.body.get("smsCode") is None:
+        raise ProtocolError(Code.OPERATION_FORBIDDEN, "Sign up with mobilePhoneNumber and smsCode.")
+    return _phone_signup(call)
+
+
+def _phone_signup(call: Call) -> Answer:
+    """Sign-up (or in) with a generic code: the fields are checked before the code is spent."""
+    phone = call.phone = phone_field(call.body)
+    code = protocol.sms_code(call.body.get("smsCode"))
+    raw_password = call.body.get("password")
+    password = new_password(raw_password) if raw_password is not None else None
+    username = call.body.get("username")
+    if username is not None and (not isinstance(username, str) or not username.strip()):
+        raise ProtocolError(Code.INVALID_USERNAME)
+    with limits.attempt("code", phone, call.request):
+        result = services.signup(
+            phone, code, username=username, password=password, request=call.request
+        )
+    return signed_in(result.user, 201 if result.created else 200)
+
+
+@endpoint("POST", "login")
+def login(call: Call) -> Answer:
+    """``POST /1.1/login`` with ``mobilePhoneNumber`` and a ``password`` or an ``smsCode``,
+    through ``authenticate()`` (whose backends hold the attempt limits)."""
+    body = call.body
+    if body.get("username") or body.get("email"):
+        raise bad_request("Only mobilePhoneNumber logins are served here.")
+    if not body.get("mobilePhoneNumber"):
+        raise ProtocolError(Code.USERNAME_MISSING)
+    phone = call.phone = phone_field(body)
+    if body.get("smsCode") is not None:
+        code = protocol.sms_code(body["smsCode"])
+        user = authenticate(call.request, phone=phone, sms_token=code)
+        failure = Code.INVALID_SMS_CODE
+    else:
+        password = protocol.password(body.get("password"))
+        user = authenticate(call.request, phone=phone, password=password)
+        failure = Code.PASSWORD_MISMATCH
+    if user is None:
+        raise ProtocolError(failure)
+    return signed_in(user)
+
+
+@endpoint("POST", "login_code")
+def request_login_sms_code(call: Call) -> Answer:
+    """``POST /1.1/requestLoginSmsCode``: ``{}`` whether or not the number has an account."""
+    phone = call.phone = phone_field(call.body)
+    token = validate_token(call)
+    with limits.sending(phone, call.request, validate_token=token):
+        services.send_login_code(phone, validate_token=token)
+    return Answer({})
+
+
+@endpoint("GET")
+def me(call: Call) -> Answer:
+    """``GET /1.1/users/me``: ``?session_token=`` wins over ``X-LC-Session`` (``become``)."""
+    token = call.query("session_token") or call.session_token
+    user = sessions.user_for(token)
+    if user is None or token is None:
+        raise ProtocolError(Code.USER_NOT_FOUND)
+    return Answer(user_json(user, token))
+
+
+@endpoint("PUT", "refresh_session_token")
+def refresh_session_token(call: Call, object_id: str) -> Answer:
+    """``PUT /1.1/users/<id>/refreshSessionToken``: every session of the user ends; the
+    answer carries the one new token. The user's own session or the master key (206)."""
+    user = by_object_id(object_id)
+    if user is None:
+        raise ProtocolError(Code.USER_NOT_FOUND)
+    if not call.master:
+        caller = sessions.user_for(call.session_token)
+        if caller is None or caller.pk != user.pk:
+            raise ProtocolError(Code.SESSION_MISSING)
+    token = sessions.rotate(user)
+    return Answer(protocol.refresh_answer(object_id, timezone.now(), token))

@@ -1,0 +1,69 @@
+"""Passwords: the reset by SMS code (``requestPasswordResetBySmsCode``,
+``resetPasswordBySmsCode``) and the change with the old password (``updatePassword``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+
+from ... import limits, protocol, services
+from ...protocol import ProtocolError
+from ...revocation import revoke_other_credentials
+from ...wire import Code
+from .. import sessions
+from ..http import Answer, Call, endpoint
+from ..users import by_phone, new_password, phone_field
+from .common import phone_of_code, phone_or_none, session_owner, validate_token
+
+
+@endpoint("POST", "password_reset_code")
+def request_password_reset(call: Call) -> Answer:
+    """``POST /1.1/requestPasswordResetBySmsCode``: ``{}`` for every number."""
+    phone = call.phone = phone_field(call.body)
+    token = validate_token(call)
+    with limits.sending(phone, call.request, validate_token=token):
+        services.send_password_reset_code(phone, validate_token=token)
+    return Answer({})
+
+
+@endpoint("PUT", "password_reset")
+def reset_password(call: Call, code: str) -> Answer:
+    """``PUT /1.1/resetPasswordBySmsCode/<code>``: a new password; every session ends. Without
+    ``mobilePhoneNumber`` (the JS SDK 4.15.2) the code itself names the number."""
+    password = new_password(call.body.get("password"))  # 201 / 218 before the code is spent
+    given = call.phone = phone_or_none(call)
+    sms_code = protocol.sms_code(code)
+    phone = given or phone_of_code(call, "reset_password", sms_code)
+    with limits.attempt("code", phone, call.request):
+        services.reset_password(phone, sms_code, password)
+    user = by_phone(phone)
+    if user is not None:  # also on commit, through credentials_revoked; now, to be sure
+        sessions.revoke_all(user)
+    return Answer({})
+
+
+@endpoint("PUT", "password_update")
+def update_password(call: Call, object_id: str) -> Answer:
+    """``PUT /1.1/users/<id>/updatePassword`` with ``old_password`` and ``new_password``: that
+    user's own session only (206 / 211; the master key does not stand in for it, as the answer
+    is a session of the user). Every session and token of the user ends; the answer is
+    LeanCloud's ``{"updatedAt", "objectId", "sessionToken"}`` with the one new token, which the
+    official SDKs adopt."""
+    user, profile = session_owner(call, object_id)
+    phone = call.phone = profile.phone_e164 or None
+    old = protocol.password(call.body.get("old_password"))  # 201 missing, 218 blank, as login
+    new = new_password(call.body.get("new_password"))  # 201 / 218 and the site's validators
+    # The old password is checked as ``login`` checks one, through ``authenticate()``: the same
+    # per-number and per-IP attempt budget (a guess here is a guess at a login, 219 once spent)
+    # and ``user_login_failed`` for lockout tools. A user without a number cannot log in with a
+    # password either, so nothing can match.
+    checked = authenticate(call.request, phone=phone, password=old) if phone else None
+    if checked is None or checked.pk != user.pk:
+        raise ProtocolError(Code.PASSWORD_MISMATCH)
+    with transaction.atomic():
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        revoke_other_credentials(user)  # DRF tokens, JWT refresh tokens
+        token = sessions.rotate(user)  # the caller's old token ends too: it gets the new one
+        profile.save(update_fields=["updated_at"])
+    return Answer(protocol.refresh_answer(object_id, profile.updated_at, token))

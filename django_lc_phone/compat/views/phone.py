@@ -1,0 +1,75 @@
+"""The user's number: verifying it (``requestMobilePhoneVerify``, ``verifyMobilePhone``) and
+changing it (``requestChangePhoneNumber``, ``changePhoneNumber``)."""
+
+from __future__ import annotations
+
+from ... import limits, protocol, services
+from ...exceptions import InvalidCode
+from .. import sessions
+from ..http import Answer, Call, endpoint
+from ..users import by_phone, phone_field
+from .common import phone_of_code, phone_or_none, session_user, validate_token
+
+# --- phone verification -----------------------------------------------------------------------
+
+
+@endpoint("POST", "phone_verify_code")
+def request_mobile_phone_verify(call: Call) -> Answer:
+    """``POST /1.1/requestMobilePhoneVerify``: a code to the number of the account that has it,
+    unless it is verified already. ``{}`` for every number, with the same limits spent."""
+    phone = call.phone = phone_field(call.body)
+    token = validate_token(call)
+    with limits.sending(phone, call.request, validate_token=token):
+        user = by_phone(phone)
+        if user is not None and services.phone_to_verify(user) is not None:
+            services.send_verification_code(phone, validate_token=token)
+    return Answer({})
+
+
+@endpoint("POST", "phone_verify")
+def verify_mobile_phone(call: Call, code: str) -> Answer:
+    """``POST /1.1/verifyMobilePhone/<code>``: marks the number's user verified; answers
+    ``objectId`` and ``updatedAt``. Without ``mobilePhoneNumber`` (the JS SDK 4.15.2) the
+    code itself names the number."""
+    given = call.phone = phone_or_none(call)
+    sms_code = protocol.sms_code(code)
+    phone = given or phone_of_code(call, "verify_phone", sms_code)
+    with limits.attempt("code", phone, call.request):
+        user = by_phone(phone)
+        if user is None:
+            raise InvalidCode()
+        profile = services.verify_phone(user, sms_code)
+    return Answer(
+        {"updatedAt": protocol.iso(profile.updated_at), "objectId": str(profile.lc_object_id)}
+    )
+
+
+# --- phone change -------------------------------------------------------------------------------
+
+
+@endpoint("POST", "phone_change_code")
+def request_change_phone_number(call: Call) -> Answer:
+    """``POST /1.1/requestChangePhoneNumber``: a code to the new number, for the signed-in
+    user (206 / 211); a number taken by another account is told apart only at the change."""
+    user = session_user(call)
+    phone = call.phone = phone_field(call.body)
+    token = validate_token(call)
+    services.own_session(user)
+    with limits.sending(phone, call.request, validate_token=token):
+        services.send_phone_change_code(user, phone, validate_token=token)
+    return Answer({})
+
+
+@endpoint("POST", "phone_change")
+def change_phone_number(call: Call) -> Answer:
+    """``POST /1.1/changePhoneNumber``: bind the new number with its ``code``; the user's
+    other sessions end, the one making the change stays. Answers ``objectId``, ``updatedAt``."""
+    user = session_user(call)
+    phone = call.phone = phone_field(call.body)
+    sms_code = protocol.sms_code(call.body.get("code"))
+    sessions.keep_on_revoke(call.request, call.session_token)
+    with limits.attempt("code", phone, call.request):
+        profile = services.change_phone(user, phone, sms_code, request=call.request)
+    return Answer(
+        {"updatedAt": protocol.iso(profile.updated_at), "objectId": str(profile.lc_object_id)}
+    )

@@ -1,0 +1,80 @@
+"""Generic codes (``requestSmsCode``, ``verifySmsCode``) and the CAPTCHA that may gate every
+code request (``requestCaptcha``, ``verifyCaptcha``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ... import limits, protocol, services
+from ...protocol import ProtocolError, bad_request
+from ...wire import Code
+from ..http import Answer, Call, endpoint
+from ..users import phone_field
+from .common import validate_token
+
+# A CAPTCHA token and answer as ``auth/phone/captcha/verify/`` accepts them (607 otherwise).
+_CAPTCHA_TOKEN: Final = re.compile(r"[A-Za-z0-9]{4,64}")
+_CAPTCHA_ANSWER_MAX: Final = 16
+# Keys of requestSmsCode that are not template variables.
+_SMS_KEYS: Final = frozenset(
+    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
+)
+
+
+@endpoint("POST", "sms_code")
+def request_sms_code(call: Call) -> Answer:
+    """``POST /1.1/requestSmsCode``: a generic code, or an allowlisted template's message."""
+    phone = call.phone = phone_field(call.body)
+    sms_type = call.body.get("smsType", "sms")
+    if sms_type not in ("sms", "voice"):
+        raise bad_request("smsType must be sms or voice.")
+    template = call.body.get("template")
+    if template is not None and not isinstance(template, str):
+        raise ProtocolError(Code.INCORRECT_TYPE)
+    # A template's variables are the body's other keys, as LeanCloud reads them.
+    variables = {k: str(v) for k, v in call.body.items() if k not in _SMS_KEYS and template}
+    token = validate_token(call)
+    services.ensure_send_allowed(sms_type, template)
+    with limits.sending(phone, call.request, validate_token=token):
+        services.send_code(
+            phone,
+            sms_type=sms_type,
+            template=template,
+            variables=variables or None,
+            validate_token=token,
+        )
+    return Answer({})
+
+
+@endpoint("POST", "sms_code_verify")
+def verify_sms_code(call: Call, code: str) -> Answer:
+    """``POST /1.1/verifySmsCode/<code>``: check and spend a generic code (``{}``)."""
+    phone = call.phone = phone_field(call.body)
+    sms_code = protocol.sms_code(code)
+    with limits.attempt("code", phone, call.request):
+        services.check_code(phone, sms_code)
+    return Answer({})
+
+
+@endpoint("GET")
+def request_captcha(call: Call) -> Answer:
+    """``GET /1.1/requestCaptcha``: a challenge (``captcha_token``, ``captcha_url``); the URL
+    is the site verifier's (a ``data:`` image with the built-in one). ``width``, ``height``,
+    ``size`` and ``ttl`` are ignored."""
+    challenge = services.request_captcha()
+    return Answer({"captcha_token": challenge.token, "captcha_url": challenge.url})
+
+
+@endpoint("POST", "captcha_verify")
+def verify_captcha(call: Call) -> Answer:
+    """``POST /1.1/verifyCaptcha``: ``captcha_token`` and ``captcha_code`` give a
+    ``validate_token``, good for one code request (607 for a wrong or malformed answer)."""
+    token, answer = call.body.get("captcha_token"), call.body.get("captcha_code")
+    if not isinstance(token, str) or not _CAPTCHA_TOKEN.fullmatch(token):
+        raise ProtocolError(Code.INVALID_CAPTCHA)
+    if not isinstance(answer, str) or not answer or len(answer) > _CAPTCHA_ANSWER_MAX:
+        raise ProtocolError(Code.INVALID_CAPTCHA)
+    validate_token = services.verify_captcha(token, answer)
+    limits.remember_validate_token(validate_token)  # this site issued it: valid for one code
+    return Answer({"validate_token": validate_token})
