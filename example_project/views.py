@@ -20,6 +20,9 @@ def home(request: HttpRequest) -> HttpResponse:
     base = request.build_absolute_uri("/").rstrip("/")
     context = {
         "use_emulator": settings.USE_EMULATOR,
+        "local": settings.LC_PHONE_PROVIDER == "local",
+        # Both modes keep the codes on this machine and show them at /emulator/.
+        "has_inbox": settings.USE_EMULATOR or settings.LC_PHONE_PROVIDER == "local",
         "base": base,
         "app_id": settings.LEANCLOUD_APP_ID,
         "app_key": settings.LEANCLOUD_APP_KEY if settings.USE_EMULATOR else "",
