@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,39 @@ def test_every_signal_is_documented() -> None:
     assert len(names) == 8
     for name in names:
         assert f"| `{name}` |" in _read("signals.md")
+
+
+# --- the documentation site ------------------------------------------------------------------
+
+
+def test_the_endpoint_reference_is_generated_from_the_current_schema() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "endpoint_reference.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    reference = _read("endpoints.md")
+    for pattern in urlpatterns:
+        assert f"/auth/phone/{pattern.pattern}`" in reference
+
+
+def test_every_page_is_in_the_mkdocs_nav() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for page in sorted(DOCS.glob("*.md")):
+        assert f": {page.name}" in nav, page.name
+
+
+def test_the_docs_build_strictly(tmp_path: Path) -> None:
+    """``mkdocs build --strict``: a broken link, anchor or nav entry fails the build."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "endpoints" / "index.html").exists()
+    assert (tmp_path / "img" / "admin-phone-profiles.png").exists()
