@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils import timezone
 
 from .. import phone as phones
@@ -16,9 +16,22 @@ from ..models import PhoneProfile
 from ..wire import Code
 
 
+def email_field(user: AbstractBaseUser) -> str | None:
+    """The name of the user model's email field (``EMAIL_FIELD``), None if it has none."""
+    name = type(user).get_email_field_name()
+    try:
+        type(user)._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return name
+
+
 def user_json(user: AbstractBaseUser, session_token: str | None = None) -> dict[str, Any]:
-    """The user in LeanCloud's ``_User`` shape (``protocol.user_body``)."""
+    """The user in LeanCloud's ``_User`` shape (``protocol.user_body``); ``email`` when set
+    (never verified: the site sends no verification mail)."""
     profile = services.profile_of(user)
+    field = email_field(user)
+    email = getattr(user, field, "") if field else ""
     joined: datetime | None = getattr(user, "date_joined", None)
     created = joined or (profile.created_at if profile is not None else timezone.now())
     updated = max(created, profile.updated_at) if profile is not None else created
@@ -30,6 +43,7 @@ def user_json(user: AbstractBaseUser, session_token: str | None = None) -> dict[
         created=created,
         updated=updated,
         session_token=session_token,
+        extra={"email": email} if email else None,
     )
 
 

@@ -112,6 +112,47 @@ def test_put_username_unique(lc: LC) -> None:
     assert model._default_manager.filter(**{model.USERNAME_FIELD: "carol"}).exists()
 
 
+def test_put_email_shows_it_unverified_and_delete_removes_it(lc: LC) -> None:
+    user = signup(lc)
+    token = str(user["sessionToken"])
+    path = f"users/{user['objectId']}"
+    assert "email" not in lc.get("users/me", session=token).json()
+    answer = lc.put(path, {"email": " Alice@Example.COM "}, session=token)
+    assert answer.status_code == 200, answer.content
+    me = lc.get(path, session=token).json()
+    assert me["email"] == "Alice@example.com"  # the domain lower-cased, as Django stores it
+    assert me["emailVerified"] is False
+    assert lc.put(path, {"email": {"__op": "Delete"}}, session=token).status_code == 200
+    assert "email" not in lc.get("users/me", session=token).json()
+
+
+@pytest.mark.parametrize("value", ["not-an-email", "", "  ", 5, None, {"__op": "Increment"}])
+def test_put_invalid_email_is_125_and_changes_nothing(lc: LC, value: object) -> None:
+    user = signup(lc)
+    token = str(user["sessionToken"])
+    body = {"username": "zed", "email": value}
+    assert_error(lc.put(f"users/{user['objectId']}", body, session=token), 125)
+    me = lc.get("users/me", session=token).json()
+    assert me["username"] != "zed"
+    assert "email" not in me
+
+
+def test_put_an_email_another_user_has_is_203(lc: LC) -> None:
+    mine = signup(lc)
+    theirs = signup(lc, OTHER)
+    their_path = f"users/{theirs['objectId']}"
+    assert (
+        lc.put(
+            their_path, {"email": "bob@example.com"}, session=str(theirs["sessionToken"])
+        ).status_code
+        == 200
+    )
+    answer = lc.put(
+        f"users/{mine['objectId']}", {"email": "BOB@example.com"}, session=str(mine["sessionToken"])
+    )
+    assert_error(answer, 203)
+
+
 @pytest.mark.parametrize(
     "field",
     [

@@ -18,13 +18,16 @@ from ...revocation import revoke_other_credentials
 from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
-from ..users import by_object_id, new_password, user_json
+from ..users import by_object_id, email_field, new_password, user_json
 from .common import session_owner
 
-# The fields ``PUT users/<id>`` changes; every other field is refused (119): the number
-# changes through changePhoneNumber, verification flags are the service's to set, and the site
-# keeps no other ``_User`` fields (authData, email, ACL, custom columns).
-_USER_FIELDS: Final = frozenset({"username", "password"})
+# The fields ``PUT users/<id>`` changes (``email`` when the user model has one); every other
+# field is refused (119): the number changes through changePhoneNumber, verification flags are
+# the service's to set, and the site keeps no other ``_User`` fields (authData, ACL, custom
+# columns).
+_USER_FIELDS: Final = frozenset({"username", "password", "email"})
+# LeanCloud's way to unset a field: ``{"email": {"__op": "Delete"}}``.
+_DELETE: Final = {"__op": "Delete"}
 
 
 def _own_user(call: Call, object_id: str) -> AbstractBaseUser:
@@ -56,6 +59,28 @@ def _new_username(user: AbstractBaseUser, value: Any) -> str:
     return value
 
 
+def _new_email(user: AbstractBaseUser, value: Any) -> str:
+    """A new email address: 125 when invalid, 203 when another user has it (in any case);
+    ``{"__op": "Delete"}`` removes it. 119 when the user model keeps no email."""
+    field_name = email_field(user)
+    if field_name is None:
+        raise ProtocolError(Code.OPERATION_FORBIDDEN, "These fields cannot be changed here: email.")
+    if value == _DELETE:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise ProtocolError(Code.INVALID_EMAIL)
+    model: Any = type(user)
+    email = model._default_manager.normalize_email(value.strip())
+    try:
+        model._meta.get_field(field_name).clean(email, user)
+    except ValidationError:
+        raise ProtocolError(Code.INVALID_EMAIL) from None
+    others = model._default_manager.filter(**{f"{field_name}__iexact": email}).exclude(pk=user.pk)
+    if others.exists():
+        raise ProtocolError(Code.EMAIL_TAKEN)
+    return str(email)
+
+
 @endpoint("GET")
 def get_user(call: Call, object_id: str) -> Answer:
     """``GET /1.1/users/<id>`` and ``/1.1/classes/_User/<id>``: the caller's own record (no
@@ -65,9 +90,11 @@ def get_user(call: Call, object_id: str) -> Answer:
 
 @endpoint("PUT", "user_update")
 def update_user(call: Call, object_id: str) -> Answer:
-    """``PUT /1.1/users/<id>`` and ``/1.1/classes/_User/<id>``: ``username`` (202 taken) and
-    ``password`` (218 by the site's validators; the user's other sessions end, the caller's
-    stays). Any other field is refused (119). Answers ``updatedAt`` and ``objectId``."""
+    """``PUT /1.1/users/<id>`` and ``/1.1/classes/_User/<id>``: ``username`` (202 taken),
+    ``email`` (125 invalid, 203 taken; never marked verified) and ``password`` (218 by the
+    site's validators; the user's other sessions end, the caller's stays). Any other field is
+    refused (119). Every field is checked before any is saved. Answers ``updatedAt`` and
+    ``objectId``."""
     user = _own_user(call, object_id)
     refused = sorted(set(call.body) - _USER_FIELDS)
     if refused:
@@ -75,11 +102,14 @@ def update_user(call: Call, object_id: str) -> Answer:
             Code.OPERATION_FORBIDDEN, f"These fields cannot be changed here: {', '.join(refused)}."
         )
     username = _new_username(user, call.body["username"]) if "username" in call.body else None
+    email = _new_email(user, call.body["email"]) if "email" in call.body else None
     password = new_password(call.body["password"]) if "password" in call.body else None
     profile = services.profile_of(user)
     with transaction.atomic():
         if username is not None:
             setattr(user, type(user).USERNAME_FIELD, username)  # type: ignore[attr-defined]
+        if email is not None:
+            setattr(user, str(email_field(user)), email)
         if password is not None:
             user.set_password(password)
         user.save()
