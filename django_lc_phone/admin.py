@@ -42,6 +42,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import limits, services
+from .api.errors import to_api_error
 from .compat.admin import CompatSessionAdmin
 from .exceptions import (
     BadProviderResponse,
@@ -275,7 +276,8 @@ def _reason(exc: LcPhoneError) -> str:
     for cls, text in _REASONS:
         if isinstance(exc, cls):
             return str(text)
-    return str(exc)
+    # Anything else: the API's (translated) text for it, never the exception's English message.
+    return str(to_api_error(exc).detail)
 
 
 class PhoneProfileInline(_ProfileInlineBase):

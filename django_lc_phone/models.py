@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -37,7 +38,7 @@ class PhoneProfile(models.Model):
         verbose_name_plural = _("phone profiles")
 
     def __str__(self) -> str:
-        return mask_phone(self.phone_e164) or f"profile {self.pk}"
+        return mask_phone(self.phone_e164) or gettext("phone profile %(pk)s") % {"pk": self.pk}
 
     def __repr__(self) -> str:
         return f"<PhoneProfile {self.pk} {mask_phone(self.phone_e164)!r}>"
@@ -106,7 +107,10 @@ class CompatSession(models.Model):
         verbose_name_plural = _("compat sessions")
 
     def __str__(self) -> str:
-        return f"compat session {self.pk} of user {self.user_id}"
+        return gettext("compat session %(pk)s of user %(user)s") % {
+            "pk": self.pk,
+            "user": self.user_id,
+        }
 
     def __repr__(self) -> str:
         return (

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from django.conf import global_settings
 
+from django_lc_phone import __version__
 from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # API answers and the admin in the request's language (Accept-Language): en or zh-hans.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -124,6 +127,8 @@ else:
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
+# The languages django_lc_phone ships (its zh_Hans catalog); English stays the default.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -200,7 +205,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "django-lc-phone example",
     "DESCRIPTION": "Phone-number authentication backed by LeanCloud (or its emulator).",
-    "VERSION": "0.1.0",
+    "VERSION": __version__,
     # The schema documents the phone API, not its own endpoint.
     "SERVE_INCLUDE_SCHEMA": False,
 }

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext_lazy
 
 from .. import codes, signals
 from ..captcha import get_verifier
@@ -41,13 +42,37 @@ from .base import CaptchaChallenge, RemoteUser, SmsType
 if TYPE_CHECKING:
     from typing import Self
 
+    from django.utils.functional import _StrPromise
+
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
-_TEXTS: Mapping[Purpose, str] = {
-    "generic": "Your verification code is {code}. It expires in {ttl} minutes.",
-    "login": "Your login code is {code}. It expires in {ttl} minutes.",
-    "verify_phone": "Your code to verify this number is {code}. It expires in {ttl} minutes.",
-    "reset_password": "Your password reset code is {code}. It expires in {ttl} minutes.",
-    "change_phone": "Your code to use this number is {code}. It expires in {ttl} minutes.",
+# The texts of the codes, in the active language when the message is sent: the request's (with
+# LocaleMiddleware), else LANGUAGE_CODE. Plural by ``ttl``.
+_TEXTS: Mapping[Purpose, _StrPromise] = {
+    "generic": ngettext_lazy(
+        "Your verification code is %(code)s. It expires in %(ttl)d minute.",
+        "Your verification code is %(code)s. It expires in %(ttl)d minutes.",
+        "ttl",
+    ),
+    "login": ngettext_lazy(
+        "Your login code is %(code)s. It expires in %(ttl)d minute.",
+        "Your login code is %(code)s. It expires in %(ttl)d minutes.",
+        "ttl",
+    ),
+    "verify_phone": ngettext_lazy(
+        "Your code to verify this number is %(code)s. It expires in %(ttl)d minute.",
+        "Your code to verify this number is %(code)s. It expires in %(ttl)d minutes.",
+        "ttl",
+    ),
+    "reset_password": ngettext_lazy(
+        "Your password reset code is %(code)s. It expires in %(ttl)d minute.",
+        "Your password reset code is %(code)s. It expires in %(ttl)d minutes.",
+        "ttl",
+    ),
+    "change_phone": ngettext_lazy(
+        "Your code to use this number is %(code)s. It expires in %(ttl)d minute.",
+        "Your code to use this number is %(code)s. It expires in %(ttl)d minutes.",
+        "ttl",
+    ),
 }
 
 
@@ -107,7 +132,7 @@ class LocalProvider:
             SmsMessage(
                 phone=phone,
                 purpose=purpose,
-                text=_TEXTS[purpose].format(code=code, ttl=ttl),
+                text=_TEXTS[purpose] % {"code": code, "ttl": ttl},
                 code=code,
                 template=template,
                 variables=dict(variables or {}),
