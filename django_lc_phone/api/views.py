@@ -181,7 +181,8 @@ class SmsCodeView(PhoneAPIView):
 
     @_doc(s.SmsCodeRequestSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
-        """``requestSmsCode``."""
+        """Send a six-digit code (or, with ``template``, an allowlisted template message) to
+        ``phone``, within the send limits (LeanCloud: ``requestSmsCode``)."""
         data = self.valid(s.SmsCodeRequestSerializer)
         options = services.send_code_kwargs(data)
         services.ensure_send_allowed(options["sms_type"], options["template"])
@@ -199,7 +200,8 @@ class SmsCodeVerifyView(PhoneAPIView):
 
     @_doc(s.PhoneCodeSerializer, s.MessageSerializer)
     def post(self, request: Request) -> Response:
-        """``verifySmsCode``."""
+        """Check, and spend, a code sent by ``sms-code/``, for flows of the site's own
+        (LeanCloud: ``verifySmsCode``)."""
         data = self.valid(s.PhoneCodeSerializer)
         with limits.attempt("code", data["phone"], request._request):
             services.check_code(data["phone"], data["code"])
@@ -213,7 +215,8 @@ class SignupView(PhoneAPIView):
 
     @_doc(s.SignupSerializer, s.AuthResponseSerializer, 201, also_ok=200)
     def post(self, request: Request) -> Response:
-        """``usersByMobilePhone``: 201 for a new account, 200 for an existing one."""
+        """Sign up with a code from ``sms-code/``: 201 and a new account, or 200 and the
+        existing account of that number signed in (LeanCloud: ``usersByMobilePhone``)."""
         data = self.valid(s.SignupSerializer)
         with limits.attempt("code", data["phone"], request._request):
             result = services.signup(
@@ -233,7 +236,8 @@ class LoginCodeView(PhoneAPIView):
 
     @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
-        """``requestLoginSmsCode``."""
+        """Send a login code; the answer is the same whether or not the number has an account
+        (LeanCloud: ``requestLoginSmsCode``)."""
         data = self.valid(s.PhoneSerializer)
         token = data.get("validate_token")
         with limits.sending(data["phone"], request._request, validate_token=token):
@@ -248,7 +252,8 @@ class LoginView(PhoneAPIView):
 
     @_doc(s.LoginSerializer, s.AuthResponseSerializer)
     def post(self, request: Request) -> Response:
-        """``login``, through ``django.contrib.auth.authenticate()``."""
+        """Sign in with ``phone`` and either a login ``code`` or a ``password``, through
+        ``django.contrib.auth.authenticate()`` (LeanCloud: ``login``)."""
         data = self.valid(s.LoginSerializer)
         if "code" in data:
             user = authenticate(request._request, phone=data["phone"], sms_token=data["code"])
@@ -268,7 +273,8 @@ class PasswordResetCodeView(PhoneAPIView):
 
     @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
-        """``requestPasswordResetBySmsCode``."""
+        """Send a password-reset code; the same answer for every number (LeanCloud:
+        ``requestPasswordResetBySmsCode``)."""
         data = self.valid(s.PhoneSerializer)
         token = data.get("validate_token")
         with limits.sending(data["phone"], request._request, validate_token=token):
@@ -283,7 +289,8 @@ class PasswordResetView(PhoneAPIView):
 
     @_doc(s.PasswordResetSerializer, s.MessageSerializer)
     def post(self, request: Request) -> Response:
-        """``resetPasswordBySmsCode``."""
+        """Set a new password with a reset code; the user's sessions and tokens end, and
+        nobody is signed in by it (LeanCloud: ``resetPasswordBySmsCode``)."""
         data = self.valid(s.PasswordResetSerializer)
         with limits.attempt("code", data["phone"], request._request):
             services.reset_password(data["phone"], data["code"], data["password"])
@@ -312,7 +319,8 @@ class PhoneVerifyCodeView(SignedInView):
 
     @_doc(s.ValidateTokenRequestSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
-        """``requestMobilePhoneVerify``; the body may be empty."""
+        """Send a code to the signed-in user's own phone, to verify it; the body may be empty
+        (LeanCloud: ``requestMobilePhoneVerify``)."""
         data = self.valid(s.ValidateTokenRequestSerializer)
         user: Any = request.user
         phone = self.audit_phone = services.phone_to_verify(user)
@@ -330,7 +338,8 @@ class PhoneVerifyView(SignedInView):
 
     @_doc(s.CodeSerializer, s.UserSerializer)
     def post(self, request: Request) -> Response:
-        """``verifyMobilePhone``."""
+        """Verify the signed-in user's phone with the code sent to it (LeanCloud:
+        ``verifyMobilePhone``)."""
         data = self.valid(s.CodeSerializer)
         user: Any = request.user
         self.audit_phone = services.own_phone(user)
@@ -347,7 +356,8 @@ class PhoneChangeCodeView(SignedInView):
 
     @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
-        """``requestChangePhoneNumber``."""
+        """Send a code to the number the signed-in user wants instead of theirs (LeanCloud:
+        ``requestChangePhoneNumber``)."""
         data = self.valid(s.PhoneSerializer)
         token = data.get("validate_token")
         services.own_session(request.user)  # type: ignore[arg-type]
@@ -367,7 +377,8 @@ class PhoneChangeView(SignedInView):
 
     @_doc(s.PhoneCodeSerializer, s.UserSerializer)
     def post(self, request: Request) -> Response:
-        """``changePhoneNumber``."""
+        """Bind the new number with its code; the user's other sessions end, this one stays
+        (LeanCloud: ``changePhoneNumber``)."""
         data = self.valid(s.PhoneCodeSerializer)
         # The service leaves the updated profile cached on request.user.
         with limits.attempt("code", data["phone"], request._request):
@@ -385,7 +396,8 @@ class CaptchaView(PhoneAPIView):
 
     @_doc(None, s.CaptchaSerializer)
     def get(self, request: Request) -> Response:
-        """``requestCaptcha``."""
+        """A CAPTCHA challenge (an image URL and a token), for sites that require one before
+        sending codes (LeanCloud: ``requestCaptcha``)."""
         challenge = services.request_captcha()
         return Response({"captcha_token": challenge.token, "captcha_url": challenge.url})
 
@@ -397,7 +409,8 @@ class CaptchaVerifyView(PhoneAPIView):
 
     @_doc(s.CaptchaVerifySerializer, s.ValidateTokenSerializer)
     def post(self, request: Request) -> Response:
-        """``verifyCaptcha``."""
+        """Answer a CAPTCHA; the ``validate_token`` it returns goes with the next code request
+        and is good for one (LeanCloud: ``verifyCaptcha``)."""
         data = self.valid(s.CaptchaVerifySerializer)
         token = services.verify_captcha(data["captcha_token"], data["captcha_code"])
         limits.remember_validate_token(token)  # this site issued it: valid for one code
@@ -409,7 +422,7 @@ class MeView(SignedInView):
 
     @_doc(None, s.UserSerializer)
     def get(self, request: Request) -> Response:
-        """No upstream call."""
+        """The signed-in user, as the database has it now (no upstream call)."""
         return Response(s.UserSerializer(_fresh(request)).data)
 
 
@@ -420,7 +433,8 @@ class LogoutView(SignedInView):
 
     @_doc(None, OpenApiResponse(description="Signed out."), 204)
     def post(self, request: Request) -> Response:
-        """No upstream call."""
+        """Sign out: revoke the token or end the session that ``login/`` issued (no upstream
+        call)."""
         get_issuer().revoke(request._request, request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
