@@ -44,11 +44,16 @@ def get_verifier() -> CaptchaVerifier:
 
 
 def _key(token: str) -> str:
-    return "lc_phone:captcha-challenge:" + salted_hmac("captcha.token", token).hexdigest()[:32]
+    return (
+        "lc_phone:captcha-challenge:"
+        + salted_hmac("captcha.token", token, algorithm="sha256").hexdigest()[:32]
+    )
 
 
 def _answer_hash(token: str, answer: str) -> str:
-    return salted_hmac("captcha.answer", f"{token}:{answer.strip().upper()}").hexdigest()
+    return salted_hmac(
+        "captcha.answer", f"{token}:{answer.strip().upper()}", algorithm="sha256"
+    ).hexdigest()
 
 
 class ImageCaptcha:

@@ -45,7 +45,7 @@ _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 
 def digest(kind: str, value: str) -> str:
     """A keyed hash of a number or an address (SECRET_KEY-keyed: not reversible offline)."""
-    return salted_hmac(f"django_lc_phone.limits.{kind}", value).hexdigest()[:32]
+    return salted_hmac(f"django_lc_phone.limits.{kind}", value, algorithm="sha256").hexdigest()[:32]
 
 
 def client_ip(request: HttpRequest | None) -> str:

@@ -251,7 +251,9 @@ _PENDING_CHANGE_TTL = 10 * 60
 
 
 def _pending_change_key(user: AbstractBaseUser, phone: str) -> str:
-    pair = salted_hmac("django_lc_phone.pending_change", f"{user.pk}:{phone}").hexdigest()
+    pair = salted_hmac(
+        "django_lc_phone.pending_change", f"{user.pk}:{phone}", algorithm="sha256"
+    ).hexdigest()
     return f"lc_phone:pending-change:{pair[:32]}"
 
 
