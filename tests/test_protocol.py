@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -108,7 +108,7 @@ def test_field_values() -> None:
 
 
 def test_the_user_shape_and_dates() -> None:
-    moment = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
     body = protocol.user_body(
         object_id="a" * 24,
         username="alice",
