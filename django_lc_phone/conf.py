@@ -208,11 +208,12 @@ def _regions(value: Any, default_region: str | None) -> tuple[str, ...] | None:
     return tuple(str(region).upper() for region in values)
 
 
+# Settings whose change (``override_settings`` in tests) invalidates what was built from them:
+# this module's cache, and the provider and gateway, which reset themselves on the same signal.
+RELOAD_ON: Final = (SETTING_NAME, "CACHES", "AUTHENTICATION_BACKENDS")
+
+
 @receiver(setting_changed)
 def _reload(*, setting: str, **kwargs: Any) -> None:
-    if setting in (SETTING_NAME, "CACHES", "AUTHENTICATION_BACKENDS"):
+    if setting in RELOAD_ON:
         get_settings.cache_clear()
-        from . import services, sms  # the provider and gateway are built from the settings
-
-        services.reset_provider()
-        sms.reset_gateway()

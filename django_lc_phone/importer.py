@@ -35,8 +35,8 @@ from .import_records import (
 )
 from .models import PhoneProfile
 
-# The same username rules as users linked at login (sync.local_username), applied in bulk.
-from .sync import _for_field, _valid
+# The same username rules as users linked at login (usernames.local_username), applied in bulk.
+from .usernames import for_field, is_valid
 
 __all__ = ["ISSUES", "ImportReport", "ImportSourceError", "import_users"]
 
@@ -206,11 +206,11 @@ class _Names:
         self.plan = plan
 
     def _candidates(self, item: Incoming) -> list[str]:
-        fallback = _for_field(self.field, f"lc_{item.object_id}")
+        fallback = for_field(self.field, f"lc_{item.object_id}")
         wanted = item.username or item.phone
         if wanted:
-            value = _for_field(self.field, wanted)
-            if _valid(self.field, value):
+            value = for_field(self.field, wanted)
+            if is_valid(self.field, value):
                 return [value, fallback]
         return [fallback]
 
@@ -219,7 +219,7 @@ class _Names:
         for name in self.candidates[item.object_id]:
             if name not in self.taken and name not in self.plan.usernames:
                 wanted = item.username or item.phone
-                if wanted and name != _for_field(self.field, wanted):
+                if wanted and name != for_field(self.field, wanted):
                     self.plan.issues.append(("username_taken", item.object_id))
                 self.plan.usernames.add(name)
                 return name

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import ratelimit, signals
+from . import codes, ratelimit, signals
 from .breaker import GuardedProvider
-from .conf import get_settings
+from .conf import RELOAD_ON, get_settings
 from .exceptions import (
     InvalidCode,
     NoPhone,
@@ -54,6 +56,18 @@ def reset_provider() -> None:
     global _provider
     with _lock:
         _provider = None
+
+
+@receiver(setting_changed, dispatch_uid="django_lc_phone.services.reset_provider")
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in RELOAD_ON:
+        reset_provider()
+
+
+def phone_of_code(purpose: str, code: str) -> str:
+    """The number whose live ``purpose`` code is ``code`` (the local provider's code store),
+    for clients that send a code without its number; ``InvalidCode`` when none or several."""
+    return codes.match_any(purpose, code)
 
 
 @dataclass(frozen=True)

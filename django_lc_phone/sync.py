@@ -7,12 +7,11 @@ user, one insert fails, and the retry finds the row the other one made.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -20,9 +19,7 @@ from . import signals
 from .conf import get_settings
 from .models import PhoneProfile
 from .providers.base import RemoteUser
-
-# Placeholder addresses for users whose USERNAME_FIELD is an email: reserved, never delivered.
-PLACEHOLDER_EMAIL_DOMAIN: Final = "phone.invalid"
+from .usernames import local_username
 
 
 @receiver(signals.remote_user_authenticated, dispatch_uid="django_lc_phone.sync.link")
@@ -67,50 +64,11 @@ def _link(remote: RemoteUser) -> AbstractBaseUser:
 def _new_user(remote: RemoteUser) -> AbstractBaseUser:
     """A local user with an unusable password: the provider owns the credentials."""
     user_model = get_user_model()
-    user = user_model(**{user_model.USERNAME_FIELD: local_username(remote)})
+    name = local_username(username=remote.username, phone=remote.phone, object_id=remote.object_id)
+    user = user_model(**{user_model.USERNAME_FIELD: name})
     user.set_unusable_password()
     user.save()
     return user
-
-
-def local_username(remote: RemoteUser) -> str:
-    """The ``USERNAME_FIELD`` value of a new local user (of ``AUTH_USER_MODEL``) for ``remote``.
-
-    The remote username (else the phone) when the field's validators accept it and no user has
-    it, else ``lc_<objectId>``. When ``USERNAME_FIELD`` is an ``EmailField`` (custom user models
-    that sign in by email), ``@phone.invalid`` is appended: a valid address, so the user passes
-    its model's validation and the admin can save it, on a domain reserved never to exist
-    (RFC 2606), so no mail meant for the user can reach anyone else.
-    """
-    user_model = get_user_model()
-    name = user_model.USERNAME_FIELD
-    field = user_model._meta.get_field(name)
-    wanted = remote.username or remote.phone
-    if wanted:
-        value = _for_field(field, wanted)
-        if (
-            _valid(field, value)
-            and not user_model._default_manager.filter(**{name: value}).exists()
-        ):
-            return value
-    # Unique upstream, so not checked here: the unique constraint has the last word.
-    return _for_field(field, f"lc_{remote.object_id}")
-
-
-def _for_field(field: Any, value: str) -> str:
-    if isinstance(field, models.EmailField):
-        return f"{value}@{PLACEHOLDER_EMAIL_DOMAIN}"
-    return value
-
-
-def _valid(field: Any, value: str) -> bool:
-    if not isinstance(field, models.Field):
-        return True
-    try:
-        field.run_validators(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def _release_recycled_phone(remote: RemoteUser, profile: PhoneProfile) -> None:

@@ -35,7 +35,7 @@ from ..exceptions import (
 from ..models import PhoneProfile
 from ..sms import SmsMessage, get_gateway
 from ..sms.base import Purpose
-from ..sync import local_username
+from ..usernames import local_username
 from ..wire import new_object_id
 from .base import CaptchaChallenge, RemoteUser, SmsType
 
@@ -179,10 +179,7 @@ class LocalProvider:
     def _create(self, phone: str, username: str | None, password: str | None) -> PhoneProfile:
         user_model = get_user_model()
         object_id = new_object_id()
-        wanted = RemoteUser(
-            object_id=object_id, username=username, phone=phone, phone_verified=True
-        )
-        name = local_username(wanted)
+        name = local_username(username=username, phone=phone, object_id=object_id)
         if username and name != username:
             raise UsernameTaken()
         with transaction.atomic():

@@ -1,7 +1,7 @@
 """The SMS gateway in use: ``LC_PHONE["SMS_GATEWAY"]`` built with ``SMS_GATEWAY_OPTIONS``.
 
 Chosen by dotted path, like Django's e-mail backends; one instance per settings, cached until
-``reset_gateway()`` (which the ``setting_changed`` receiver in ``conf`` calls).
+``reset_gateway()``, which runs whenever the settings change (``setting_changed``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from ..conf import get_settings
+from ..conf import RELOAD_ON, get_settings
 from .base import PURPOSES, Channel, Purpose, SmsGateway, SmsMessage, gateway_options
 
 __all__ = [
@@ -70,3 +72,9 @@ def reset_gateway() -> None:
     global _gateway
     with _lock:
         _gateway = None
+
+
+@receiver(setting_changed, dispatch_uid="django_lc_phone.sms.reset_gateway")
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in RELOAD_ON:
+        reset_gateway()

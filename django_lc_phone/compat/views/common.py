@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from ... import codes, limits, protocol, services
+from ... import limits, protocol, services
 from ...models import PhoneProfile
 from ...protocol import ProtocolError
 from ...wire import Code
@@ -52,12 +52,12 @@ def phone_or_none(call: Call) -> str | None:
 
 
 def phone_of_code(call: Call, purpose: str, code: str) -> str:
-    """The number whose live ``purpose`` code is ``code`` (``codes.match_any``), for a body
+    """The number whose live ``purpose`` code is ``code`` (``services.phone_of_code``), for a body
     without ``mobilePhoneNumber``. Failed guesses without a number share one attempt budget
     for the whole site (``CODE_ATTEMPTS`` per window, and the per-IP one): a guess is not
     aimed at one number, so it must not get a fresh budget per number."""
     with limits.attempt("code", f"any-number:{purpose}", call.request):
-        phone = call.phone = codes.match_any(purpose, code)
+        phone = call.phone = services.phone_of_code(purpose, code)
     return phone
 
 
