@@ -123,6 +123,12 @@ def _latency(emu: Emulator, environ: dict[str, Any]) -> Any:
     return _list_faults(emu, environ)
 
 
+def _connections(emu: Emulator, environ: dict[str, Any]) -> Any:
+    """TCP connections the HTTP server accepted (null when served in-process, with no server)."""
+    stats = environ.get("lc_emulator.connections")  # server.STATS_ENVIRON_KEY
+    return stats.to_json() if stats is not None else {"accepted": None, "open": None}
+
+
 def _reset(emu: Emulator, environ: dict[str, Any]) -> Any:
     emu.reset()
     return {}
@@ -171,5 +177,6 @@ _CONTROLS: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], Any]] = {
     ("DELETE", "/faults"): _clear_faults,
     ("POST", "/latency"): _latency,
     ("POST", "/reset"): _reset,
+    ("GET", "/connections"): _connections,
     ("POST", "/test-numbers"): _test_number,
 }
