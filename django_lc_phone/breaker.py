@@ -41,7 +41,10 @@ def call(action: Callable[[], T]) -> T:
     if conf.CIRCUIT_FAILURES is None:
         return action()
     store = cache()
-    opened = store.get(_OPENED_KEY)
+    # One round trip for both: a healthy provider's call then costs this read only.
+    state = store.get_many([_OPENED_KEY, _FAILURES_KEY])
+    opened = state.get(_OPENED_KEY)
+    had_failures = bool(state.get(_FAILURES_KEY))
     probing = False
     if opened is not None:
         wait = opened + conf.CIRCUIT_RESET_TIMEOUT - _now()
@@ -57,9 +60,9 @@ def call(action: Callable[[], T]) -> T:
         _failed(probing)
         raise
     except Exception:
-        _succeeded(probing, opened is not None)
+        _succeeded(probing, opened is not None, had_failures)
         raise
-    _succeeded(probing, opened is not None)
+    _succeeded(probing, opened is not None, had_failures)
     return result
 
 
@@ -88,9 +91,12 @@ def _failed(probing: bool) -> None:
         signals.circuit_state_changed.send(sender=ProviderError, state="open", failures=failures)
 
 
-def _succeeded(probing: bool, was_open: bool) -> None:
+def _succeeded(probing: bool, was_open: bool, had_failures: bool) -> None:
     store = cache()
-    store.delete(_FAILURES_KEY)
+    # A failure another worker counts after the read above came after this success, so
+    # leaving it keeps "consecutive failures" true; nothing to reset when none was counted.
+    if had_failures:
+        store.delete(_FAILURES_KEY)
     if probing or was_open:
         store.delete_many([_OPENED_KEY, _PROBE_KEY])
         logger.warning("circuit breaker closed: the provider answers again")

@@ -7,7 +7,8 @@ user, one insert fails, and the retry finds the row the other one made.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -20,6 +21,9 @@ from .conf import get_settings
 from .models import PhoneProfile
 from .providers.base import RemoteUser
 from .usernames import local_username
+
+# How stale ``last_synced_at`` may be after a sign-in that changed nothing (see ``_due``).
+SYNCED_AT_PRECISION: Final = timedelta(minutes=5)
 
 
 @receiver(signals.remote_user_authenticated, dispatch_uid="django_lc_phone.sync.link")
@@ -53,9 +57,14 @@ def _link(remote: RemoteUser) -> AbstractBaseUser:
             created = True
         else:
             user = profile.user
+        before = _synced_fields(profile)
+        last_synced = profile.last_synced_at
         _release_recycled_phone(remote, profile)
         _apply(remote, profile)
-        profile.save()
+        if created or _synced_fields(profile) != before or _due(last_synced, profile):
+            profile.save()
+        else:
+            profile.last_synced_at = last_synced  # as the row has it
     if created:
         signals.phone_user_created.send(sender=PhoneProfile, user=user, remote_user=remote)
     return user
@@ -69,6 +78,28 @@ def _new_user(remote: RemoteUser) -> AbstractBaseUser:
     user.set_unusable_password()
     user.save()
     return user
+
+
+def _synced_fields(profile: PhoneProfile) -> tuple[Any, ...]:
+    """What a sign-in may change on a profile (besides ``last_synced_at``)."""
+    return (
+        profile.user_id,
+        profile.lc_object_id,
+        str(profile.phone) if profile.phone else None,
+        profile.phone_verified,
+        profile.phone_verified_at,
+        profile.lc_session_token,
+    )
+
+
+def _due(last_synced: datetime | None, profile: PhoneProfile) -> bool:
+    """Whether an unchanged profile's ``last_synced_at`` is old enough to be written again.
+
+    A sign-in that changes nothing would otherwise rewrite the row (an UPDATE and a commit
+    that waits for the disk) on every login, only to move a timestamp.
+    """
+    now = profile.last_synced_at  # _apply set it
+    return last_synced is None or now is None or now - last_synced >= SYNCED_AT_PRECISION
 
 
 def _release_recycled_phone(remote: RemoteUser, profile: PhoneProfile) -> None:

@@ -18,12 +18,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, connections
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from django_lc_phone import services, signals, sync
 from django_lc_phone.leancloud.inprocess import wsgi_session
 from django_lc_phone.models import PhoneProfile
+from django_lc_phone.sync import SYNCED_AT_PRECISION
 from tests import upstream
 from tests.app._api import (
     NEW_PASSWORD,
@@ -377,6 +379,8 @@ def test_t31_a_database_failure_on_login_keeps_the_existing_rows(
     user's rows as they were; the next login updates them | Partial rows; a broken transaction
     leaking into the next query."""
     _, user = signed_in(PHONE, password=PASSWORD)
+    # Old enough that the login rewrites the profile (an unchanged, fresh one is left alone).
+    PhoneProfile.objects.update(last_synced_at=timezone.now() - SYNCED_AT_PRECISION)
     before = PhoneProfile.objects.values().get()
     client = APIClient(raise_request_exception=False)
     lc.calls.clear()
