@@ -1,8 +1,9 @@
 """Keep each local user linked to its remote user: the receiver of ``remote_user_authenticated``.
 
-Linking is by objectId, then by phone, inside one transaction, and the unique constraints on
-``lc_object_id`` and ``phone`` do the real guarding: when two requests race to create the same
-user, one insert fails, and the retry finds the row the other one made.
+Linking is by objectId, then by phone; what changes is written in one transaction, and the
+unique constraints on ``lc_object_id`` and ``phone`` do the real guarding: when two requests
+race to create the same user, one insert fails, and the retry finds the row the other one made.
+A sign-in that changes nothing writes nothing and opens no transaction.
 """
 
 from __future__ import annotations
@@ -37,19 +38,14 @@ def link_remote_user(sender: Any, remote_user: RemoteUser, **kwargs: Any) -> Abs
 
 
 def _link(remote: RemoteUser) -> AbstractBaseUser:
+    # Read outside any transaction: most sign-ins change nothing, and then there is no BEGIN
+    # or COMMIT to wait for. A row another request creates meanwhile makes the insert below
+    # fail on a unique constraint, and link_remote_user's retry reads it.
+    profile = _find(remote)
+    if profile is not None and not _needs_write(remote, profile):
+        return profile.user
     created = False
     with transaction.atomic():
-        profile = (
-            PhoneProfile.objects.select_related("user")
-            .filter(lc_object_id=remote.object_id)
-            .first()
-        )
-        if profile is None and remote.phone:
-            profile = (
-                PhoneProfile.objects.select_related("user")
-                .filter(phone=remote.phone, lc_object_id__isnull=True)
-                .first()
-            )
         if profile is None:
             user = _new_user(remote)
             # user=, not user_id=: this also caches user.lc_phone_profile for the response.
@@ -57,17 +53,38 @@ def _link(remote: RemoteUser) -> AbstractBaseUser:
             created = True
         else:
             user = profile.user
-        before = _synced_fields(profile)
-        last_synced = profile.last_synced_at
         _release_recycled_phone(remote, profile)
         _apply(remote, profile)
-        if created or _synced_fields(profile) != before or _due(last_synced, profile):
-            profile.save()
-        else:
-            profile.last_synced_at = last_synced  # as the row has it
+        profile.save()
     if created:
         signals.phone_user_created.send(sender=PhoneProfile, user=user, remote_user=remote)
     return user
+
+
+def _find(remote: RemoteUser) -> PhoneProfile | None:
+    """The profile linked to ``remote``'s objectId, else an unlinked one with its phone."""
+    profile = (
+        PhoneProfile.objects.select_related("user").filter(lc_object_id=remote.object_id).first()
+    )
+    if profile is None and remote.phone:
+        profile = (
+            PhoneProfile.objects.select_related("user")
+            .filter(phone=remote.phone, lc_object_id__isnull=True)
+            .first()
+        )
+    return profile
+
+
+def _needs_write(remote: RemoteUser, profile: PhoneProfile) -> bool:
+    """Whether syncing ``remote`` changes ``profile`` (or its ``last_synced_at`` is due);
+    ``profile`` itself is left as it was."""
+    saved = {name: getattr(profile, name) for name in _SYNCED}
+    before = _synced_fields(profile)
+    _apply(remote, profile)
+    needed = _synced_fields(profile) != before or _due(saved["last_synced_at"], profile)
+    for name, value in saved.items():  # back as the row has it: _apply wrote into it
+        setattr(profile, name, value)
+    return needed
 
 
 def _new_user(remote: RemoteUser) -> AbstractBaseUser:
@@ -78,6 +95,17 @@ def _new_user(remote: RemoteUser) -> AbstractBaseUser:
     user.set_unusable_password()
     user.save()
     return user
+
+
+# The fields _apply writes.
+_SYNCED: Final = (
+    "lc_object_id",
+    "phone",
+    "phone_verified",
+    "phone_verified_at",
+    "lc_session_token",
+    "last_synced_at",
+)
 
 
 def _synced_fields(profile: PhoneProfile) -> tuple[Any, ...]:
