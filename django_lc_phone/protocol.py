@@ -209,9 +209,16 @@ def with_session_token(user: Mapping[str, Any], token: str) -> dict[str, Any]:
     return {**user, "sessionToken": token}
 
 
+def update_answer(object_id: str, updated: Moment) -> dict[str, str]:
+    """What an update answers: ``PUT`` of an object, ``verifyMobilePhone``,
+    ``changePhoneNumber`` [S23]."""
+    return {"updatedAt": iso(updated), "objectId": object_id}
+
+
 def refresh_answer(object_id: str, updated: Moment, token: str) -> dict[str, str]:
-    """What ``refreshSessionToken`` and ``updatePassword`` answer [S23]."""
-    return {"updatedAt": iso(updated), "objectId": object_id, "sessionToken": token}
+    """What ``refreshSessionToken`` and ``updatePassword`` answer: an update's answer and the
+    new ``sessionToken`` [S23]."""
+    return {**update_answer(object_id, updated), "sessionToken": token}
 
 
 def created_headers(object_id: str) -> dict[str, str]:

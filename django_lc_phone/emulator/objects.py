@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from .. import protocol
 from ..wire import Code, format_timestamp
 from .errors import LCError, bad_request
 from .store import dumps
@@ -89,7 +90,7 @@ def public(obj: Obj, keys: Iterable[str] | None = None) -> Obj:
 
 def update_answer(obj: Obj, changed: Iterable[str], *, echo: bool) -> Obj:
     """An update's answer: objectId and updatedAt, plus the changed fields when asked [S23]."""
-    answer: Obj = {"updatedAt": format_timestamp(obj["updatedAt"]), "objectId": obj["objectId"]}
+    answer: Obj = protocol.update_answer(obj["objectId"], obj["updatedAt"])
     if echo:
         wanted = set(changed)
         answer.update({k: v for k, v in public(obj).items() if k in wanted})

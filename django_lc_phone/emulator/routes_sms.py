@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ..wire import Code, format_timestamp
+from .. import protocol
+from ..wire import Code
 from . import captcha, objects, sms, users
 from .errors import LCError, bad_request
 from .http import ApiRequest, ApiResponse, error_response
@@ -173,7 +174,7 @@ def verify_mobile_phone(
         raise LCError(Code.INVALID_SMS_CODE)
     user.update({"mobilePhoneVerified": True, "updatedAt": now})
     objects.save(db, USER, user)
-    return ApiResponse({"updatedAt": format_timestamp(now), "objectId": user["objectId"]})
+    return ApiResponse(protocol.update_answer(user["objectId"], now))
 
 
 def request_password_reset(
@@ -238,7 +239,7 @@ def change_phone(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: fl
     user.update({"mobilePhoneNumber": phone, "mobilePhoneVerified": True, "updatedAt": now})
     users.check_unique(db, user)
     objects.save(db, USER, user)
-    return ApiResponse({"updatedAt": format_timestamp(now), "objectId": user["objectId"]})
+    return ApiResponse(protocol.update_answer(user["objectId"], now))
 
 
 def _session_user(db: sqlite3.Connection, req: ApiRequest) -> objects.Obj:

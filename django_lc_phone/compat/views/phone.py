@@ -39,9 +39,7 @@ def verify_mobile_phone(call: Call, code: str) -> Answer:
         if user is None:
             raise InvalidCode()
         profile = services.verify_phone(user, sms_code)
-    return Answer(
-        {"updatedAt": protocol.iso(profile.updated_at), "objectId": str(profile.lc_object_id)}
-    )
+    return Answer(protocol.update_answer(str(profile.lc_object_id), profile.updated_at))
 
 
 # --- phone change -------------------------------------------------------------------------------
@@ -70,6 +68,4 @@ def change_phone_number(call: Call) -> Answer:
     sessions.keep_on_revoke(call.request, call.session_token)
     with limits.attempt("code", phone, call.request):
         profile = services.change_phone(user, phone, sms_code, request=call.request)
-    return Answer(
-        {"updatedAt": protocol.iso(profile.updated_at), "objectId": str(profile.lc_object_id)}
-    )
+    return Answer(protocol.update_answer(str(profile.lc_object_id), profile.updated_at))

@@ -120,7 +120,7 @@ def update_user(call: Call, object_id: str) -> Answer:
         if profile is not None:
             profile.save(update_fields=["updated_at"])
     updated = profile.updated_at if profile is not None else timezone.now()
-    return Answer({"updatedAt": protocol.iso(updated), "objectId": object_id})
+    return Answer(protocol.update_answer(object_id, updated))
 
 
 @csrf_exempt
