@@ -43,22 +43,25 @@ def session_owner(call: Call, object_id: str) -> tuple[AbstractBaseUser, PhonePr
     return caller, profile
 
 
-def phone_or_none(call: Call) -> str | None:
-    """``mobilePhoneNumber`` when the body has one; None when it is absent (or empty), as
-    the JS SDK 4.15.2 sends ``verifyMobilePhone`` and ``resetPasswordBySmsCode``."""
-    if call.body.get("mobilePhoneNumber") in (None, ""):
-        return None
-    return phone_field(call.body)
+def phone_and_code(call: Call, purpose: str, code: str) -> tuple[str, str]:
+    """The number and the checked ``code`` of a code in the URL path (``verifyMobilePhone``,
+    ``resetPasswordBySmsCode``).
 
-
-def phone_of_code(call: Call, purpose: str, code: str) -> str:
-    """The number whose live ``purpose`` code is ``code`` (``services.phone_of_code``), for a body
-    without ``mobilePhoneNumber``. Failed guesses without a number share one attempt budget
-    for the whole site (``CODE_ATTEMPTS`` per window, and the per-IP one): a guess is not
-    aimed at one number, so it must not get a fresh budget per number."""
+    The number is ``mobilePhoneNumber`` when the body has one (checked first: 212 / 127 before
+    the code's 603). Without it, as the JS SDK 4.15.2 sends these calls, the code itself names
+    the number (``services.phone_of_code``); failed guesses without a number share one attempt
+    budget for the whole site (``CODE_ATTEMPTS`` per window, and the per-IP one): a guess is
+    not aimed at one number, so it must not get a fresh budget per number.
+    """
+    given = None
+    if call.body.get("mobilePhoneNumber") not in (None, ""):
+        given = call.phone = phone_field(call.body)
+    sms_code = protocol.sms_code(code)
+    if given is not None:
+        return given, sms_code
     with limits.attempt("code", f"any-number:{purpose}", call.request):
-        phone = call.phone = services.phone_of_code(purpose, code)
-    return phone
+        phone = call.phone = services.phone_of_code(purpose, sms_code)
+    return phone, sms_code
 
 
 def signed_in(user: Any, status: int = 200) -> Answer:

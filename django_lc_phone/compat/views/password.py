@@ -13,7 +13,7 @@ from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_phone, new_password, phone_field
-from .common import phone_of_code, phone_or_none, session_owner, validate_token
+from .common import phone_and_code, session_owner, validate_token
 
 
 @endpoint("POST", "password_reset_code")
@@ -31,9 +31,7 @@ def reset_password(call: Call, code: str) -> Answer:
     """``PUT /1.1/resetPasswordBySmsCode/<code>``: a new password; every session ends. Without
     ``mobilePhoneNumber`` (the JS SDK 4.15.2) the code itself names the number."""
     password = new_password(call.body.get("password"))  # 201 / 218 before the code is spent
-    given = call.phone = phone_or_none(call)
-    sms_code = protocol.sms_code(code)
-    phone = given or phone_of_code(call, "reset_password", sms_code)
+    phone, sms_code = phone_and_code(call, "reset_password", code)
     with limits.attempt("code", phone, call.request):
         services.reset_password(phone, sms_code, password)
     user = by_phone(phone)

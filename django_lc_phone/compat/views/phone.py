@@ -8,7 +8,7 @@ from ...exceptions import InvalidCode
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_phone, phone_field
-from .common import phone_of_code, phone_or_none, session_user, validate_token
+from .common import phone_and_code, session_user, validate_token
 
 # --- phone verification -----------------------------------------------------------------------
 
@@ -31,9 +31,7 @@ def verify_mobile_phone(call: Call, code: str) -> Answer:
     """``POST /1.1/verifyMobilePhone/<code>``: marks the number's user verified; answers
     ``objectId`` and ``updatedAt``. Without ``mobilePhoneNumber`` (the JS SDK 4.15.2) the
     code itself names the number."""
-    given = call.phone = phone_or_none(call)
-    sms_code = protocol.sms_code(code)
-    phone = given or phone_of_code(call, "verify_phone", sms_code)
+    phone, sms_code = phone_and_code(call, "verify_phone", code)
     with limits.attempt("code", phone, call.request):
         user = by_phone(phone)
         if user is None:
