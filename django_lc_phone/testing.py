@@ -15,8 +15,6 @@ waiting.
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, Final, overload
@@ -25,6 +23,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from .emulator import Emulator, RunningServer
+from .emulator.clock import Clock
 from .sms import locmem
 from .sms.base import SmsMessage
 
@@ -33,29 +32,9 @@ CLOCK: Final = "django_lc_phone.testing.now"
 LOCMEM_GATEWAY: Final = "django_lc_phone.sms.locmem.LocmemGateway"
 
 
-class _TestClock:
-    """Real time plus an offset that a test moves forward; back to real time between tests."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return time.time() + self._offset
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the test clock only moves forward")
-        with self._lock:
-            self._offset += seconds
-
-    def reset(self) -> None:
-        with self._lock:
-            self._offset = 0.0
-
-
-_clock = _TestClock()
+# Real time plus an offset the test moves forward; back to real time around each test. The
+# emulator's clock is exactly that (standard library only).
+_clock = Clock()
 
 
 def now() -> float:

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from django_lc_phone.sms import locmem
+from django_lc_phone.testing import SmsOutbox
 from django_lc_phone.wire import HEADER_ID, HEADER_KEY, HEADER_SESSION, HEADER_SIGN, sign_header
 from tests.app._api import lc_phone_settings
 
@@ -69,10 +70,7 @@ def key_headers(key: str = APP_KEY, app_id: str = APP_ID) -> dict[str, str]:
 
 def last_code(phone: str, purpose: str | None = None) -> str:
     """The newest code the locmem gateway sent to ``phone`` (for ``purpose``)."""
-    for message in reversed(locmem.outbox):
-        if message.phone == phone and message.code and purpose in (None, message.purpose):
-            return message.code
-    raise LookupError(phone)
+    return SmsOutbox().last_code(phone, purpose)
 
 
 @pytest.fixture(autouse=True)
