@@ -16,6 +16,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from . import signals
 from .conf import get_settings
@@ -75,18 +76,6 @@ def _find(remote: RemoteUser) -> PhoneProfile | None:
     return profile
 
 
-def _needs_write(remote: RemoteUser, profile: PhoneProfile) -> bool:
-    """Whether syncing ``remote`` changes ``profile`` (or its ``last_synced_at`` is due);
-    ``profile`` itself is left as it was."""
-    saved = {name: getattr(profile, name) for name in _SYNCED}
-    before = _synced_fields(profile)
-    _apply(remote, profile)
-    needed = _synced_fields(profile) != before or _due(saved["last_synced_at"], profile)
-    for name, value in saved.items():  # back as the row has it: _apply wrote into it
-        setattr(profile, name, value)
-    return needed
-
-
 def _new_user(remote: RemoteUser) -> AbstractBaseUser:
     """A local user with an unusable password: the provider owns the credentials."""
     user_model = get_user_model()
@@ -97,36 +86,39 @@ def _new_user(remote: RemoteUser) -> AbstractBaseUser:
     return user
 
 
-# The fields _apply writes.
+# The fields _apply copies from the remote user (last_synced_at is judged apart: _due).
 _SYNCED: Final = (
     "lc_object_id",
     "phone",
     "phone_verified",
     "phone_verified_at",
     "lc_session_token",
-    "last_synced_at",
 )
 
 
-def _synced_fields(profile: PhoneProfile) -> tuple[Any, ...]:
-    """What a sign-in may change on a profile (besides ``last_synced_at``)."""
-    return (
-        profile.user_id,
-        profile.lc_object_id,
-        str(profile.phone) if profile.phone else None,
-        profile.phone_verified,
-        profile.phone_verified_at,
-        profile.lc_session_token,
-    )
+def _needs_write(remote: RemoteUser, profile: PhoneProfile) -> bool:
+    """Whether syncing ``remote`` changes ``profile``, or its ``last_synced_at`` is due;
+    ``profile`` itself is left as the row has it."""
+    saved = {name: getattr(profile, name) for name in (*_SYNCED, "last_synced_at")}
+    _apply(remote, profile)
+    changed = any(_plain(getattr(profile, name)) != _plain(saved[name]) for name in _SYNCED)
+    due = _due(saved["last_synced_at"], profile.last_synced_at)
+    for name, value in saved.items():  # _apply wrote into the instance
+        setattr(profile, name, value)
+    return changed or due
 
 
-def _due(last_synced: datetime | None, profile: PhoneProfile) -> bool:
+def _plain(value: Any) -> Any:
+    """A field value comparable across types: the row's PhoneNumber, the remote's string."""
+    return str(value) if isinstance(value, PhoneNumber) else value
+
+
+def _due(last_synced: datetime | None, now: datetime | None) -> bool:
     """Whether an unchanged profile's ``last_synced_at`` is old enough to be written again.
 
     A sign-in that changes nothing would otherwise rewrite the row (an UPDATE and a commit
     that waits for the disk) on every login, only to move a timestamp.
     """
-    now = profile.last_synced_at  # _apply set it
     return last_synced is None or now is None or now - last_synced >= SYNCED_AT_PRECISION
 
 
