@@ -88,33 +88,30 @@ class Context:
 
     def manage(self, env: dict[str, str], *args: str) -> None:
         """``python manage.py <args>`` with the site's environment."""
-        done = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            check=False,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stderr[-3000:]}")
+        _run_python(env, ["manage.py", *args], f"manage.py {args[0]}")
 
     def djtask(self, env: dict[str, str], *args: str) -> Any:
         """``python -m bench.djtasks <args>``: its JSON answer."""
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "bench.djtasks", *args],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            check=False,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"bench.djtasks {args[0]} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        output = _run_python(env, ["-m", "bench.djtasks", *args], f"bench.djtasks {args[0]}")
+        return json.loads(output.strip().splitlines()[-1])
 
     def site(
         self, name: str, env: dict[str, str], *, workers: int = 2, threads: int = 4
     ) -> Service:
         """Start the example site under gunicorn."""
         return start_site(self.procs, name, env, workers=workers, threads=threads)
+
+
+def _run_python(env: dict[str, str], argv: list[str], label: str) -> str:
+    """Our own interpreter on ``argv`` in the repository, with ``env``; its stdout."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter, our own scripts
+        [sys.executable, *argv],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{label} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
