@@ -51,7 +51,7 @@ class Messages:
     W004 = "The limits' cache is per-process ({backend}); limits are not shared between workers."
     E006 = "No country may receive codes: LC_PHONE['ALLOWED_REGIONS'] is empty."
     E007 = "LC_PHONE['BLOCKED_NUMBER_TYPES'] has unknown types: {types}."
-    E008 = "LC_PHONE['CACHE_ALIAS'] {alias!r} is not in CACHES."
+    E008 = "LC_PHONE['CACHE'] {alias!r} is not in CACHES."
     E009 = "LC_PHONE['{key}'] {path!r} cannot be imported."
     W005 = "The local provider's SMS gateway is {path!r} while DEBUG is off: no SMS reaches anyone."
     E010 = "The LeanCloud-compatible endpoints (lc_compat) are served but LC_PHONE has no {keys}."
@@ -238,7 +238,7 @@ def check_server_url(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResu
 @checks.register(TAG, checks.Tags.caches)
 def check_cache(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
     """E008: the limits' cache exists; W004: it is shared between processes (unless DEBUG)."""
-    alias = get_settings().CACHE_ALIAS
+    alias = get_settings().CACHE
     if alias not in settings.CACHES:
         return [_error("E008", alias=alias)]
     if settings.DEBUG:

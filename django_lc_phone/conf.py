@@ -59,7 +59,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     # Countries (ISO 3166 codes) whose numbers may receive codes. None: DEFAULT_REGION alone;
     # "*": every country (not recommended: SMS pumping).
     "ALLOWED_REGIONS": None,
-    # phonenumbers.PhoneNumberType names that never receive codes.
+    # phonenumbers.PhoneNumberType names that may receive codes (numbers that take an SMS)...
+    "CODE_NUMBER_TYPES": ("MOBILE", "FIXED_LINE_OR_MOBILE"),
+    # ...and those that never do, whatever CODE_NUMBER_TYPES says.
     "BLOCKED_NUMBER_TYPES": (
         "PREMIUM_RATE",
         "SHARED_COST",
@@ -71,6 +73,8 @@ DEFAULTS: Final[dict[str, Any]] = {
     ),
     # How many proxies in front of the site append to X-Forwarded-For (0: use REMOTE_ADDR).
     "TRUSTED_PROXIES": 0,
+    # IPv6 clients are counted per network of this prefix length (one /64 is one client).
+    "IPV6_PREFIX": 64,
     # Seconds before a number may receive another code.
     "SMS_RESEND_COOLDOWN": 60,
     "SMS_PER_PHONE_HOUR": 5,
@@ -91,6 +95,18 @@ DEFAULTS: Final[dict[str, Any]] = {
     "PASSWORD_ATTEMPTS_WINDOW": 900,
     # Failed code or password attempts per client IP per minute.
     "ATTEMPTS_PER_IP_MINUTE": 10,
+    # Failed attempts on one number from every client before all are refused (NIST SP
+    # 800-63B-4: at most 100 consecutive failures); a sign-in resets it, else it is forgotten
+    # after FAILURES_PER_NUMBER_WINDOW seconds.
+    "FAILURES_PER_NUMBER": 100,
+    "FAILURES_PER_NUMBER_WINDOW": 86400,
+    # Failures on one number (from every client, within its attempt window) after which its
+    # attempts need a solved CAPTCHA: a number under attack steps up instead of locking.
+    "CAPTCHA_AFTER_FAILURES": 3,
+    # CAPTCHA answers per client IP per minute.
+    "CAPTCHA_ATTEMPTS_PER_IP_MINUTE": 10,
+    # Username and email changes per user per hour (compat PUT users/<id>).
+    "RENAMES_PER_HOUR": 5,
     # Require a solved CAPTCHA (validate_token) with every code request...
     "CAPTCHA_REQUIRED": False,
     # ...or once an IP has asked for this many codes within an hour.
@@ -99,8 +115,18 @@ DEFAULTS: Final[dict[str, Any]] = {
     # failures, let one probe through after CIRCUIT_RESET_TIMEOUT seconds.
     "CIRCUIT_FAILURES": 5,
     "CIRCUIT_RESET_TIMEOUT": 60,
-    # The Django cache that holds the limits and the breaker (shared by every worker).
-    "CACHE_ALIAS": "default",
+    # The alias (a key of CACHES) of the cache that holds the limits and the breaker: shared
+    # by every worker and never evicting (docs/security.md). CACHE_ALIAS is its old name.
+    "CACHE": "default",
+    "CACHE_ALIAS": None,
+    # Seconds an X-LC-Sign timestamp may be off the site's clock, either way (compat).
+    "SIGN_MAX_AGE": 900,
+    # Account-dependent code sends (login, reset, phone change, compat verification) run
+    # outside the request, so no answer or timing tells who has an account...
+    "SEND_IN_BACKGROUND": True,
+    # ...through this backend of Django's tasks framework (TASKS) when it queues them, else
+    # on a thread of the web process.
+    "TASK_BACKEND": "default",
     # Dotted path of a callable returning the time in seconds, for the limits and the
     # breaker; None is time.time. Tests, and a development site whose emulator clock can be
     # moved, point it at their own clock.
@@ -121,6 +147,10 @@ RATE_LIMIT_KEYS: Final = (
     "CODE_ATTEMPTS",
     "PASSWORD_ATTEMPTS",
     "ATTEMPTS_PER_IP_MINUTE",
+    "FAILURES_PER_NUMBER",
+    "CAPTCHA_AFTER_FAILURES",
+    "CAPTCHA_ATTEMPTS_PER_IP_MINUTE",
+    "RENAMES_PER_HOUR",
 )
 
 
@@ -151,8 +181,10 @@ class LcPhoneSettings:
     CAPTCHA_VERIFIER: str
     MAX_BODY_BYTES: int
     ALLOWED_REGIONS: tuple[str, ...] | None
+    CODE_NUMBER_TYPES: tuple[str, ...]
     BLOCKED_NUMBER_TYPES: tuple[str, ...]
     TRUSTED_PROXIES: int
+    IPV6_PREFIX: int
     SMS_RESEND_COOLDOWN: int | None
     SMS_PER_PHONE_HOUR: int | None
     SMS_PER_PHONE_DAY: int | None
@@ -166,12 +198,20 @@ class LcPhoneSettings:
     PASSWORD_ATTEMPTS: int | None
     PASSWORD_ATTEMPTS_WINDOW: int
     ATTEMPTS_PER_IP_MINUTE: int | None
+    FAILURES_PER_NUMBER: int | None
+    FAILURES_PER_NUMBER_WINDOW: int
+    CAPTCHA_AFTER_FAILURES: int | None
+    CAPTCHA_ATTEMPTS_PER_IP_MINUTE: int | None
+    RENAMES_PER_HOUR: int | None
     CAPTCHA_REQUIRED: bool
     CAPTCHA_AFTER_SENDS_PER_IP: int | None
     CIRCUIT_FAILURES: int | None
     CIRCUIT_RESET_TIMEOUT: int
-    CACHE_ALIAS: str
+    CACHE: str
     CLOCK: str | None
+    SIGN_MAX_AGE: int | None
+    SEND_IN_BACKGROUND: bool
+    TASK_BACKEND: str
 
 
 def user_settings() -> dict[str, Any]:
@@ -194,6 +234,9 @@ def get_settings() -> LcPhoneSettings:
     merged["SMS_TEMPLATES"] = (templates,) if isinstance(templates, str) else tuple(templates)
     merged["ALLOWED_REGIONS"] = _regions(merged["ALLOWED_REGIONS"], merged["DEFAULT_REGION"])
     merged["BLOCKED_NUMBER_TYPES"] = tuple(merged["BLOCKED_NUMBER_TYPES"] or ())
+    merged["CODE_NUMBER_TYPES"] = tuple(merged["CODE_NUMBER_TYPES"] or ())
+    if merged["CACHE_ALIAS"] is not None and "CACHE" not in user_settings():
+        merged["CACHE"] = merged["CACHE_ALIAS"]  # the old name, still honoured
     names = {f.name for f in fields(LcPhoneSettings)}
     return LcPhoneSettings(**{k: v for k, v in merged.items() if k in names})
 

@@ -39,8 +39,8 @@ _PREFIX = "lc_phone:rl"
 
 
 def cache() -> BaseCache:
-    """The cache that holds every limit (``LC_PHONE["CACHE_ALIAS"]``)."""
-    return caches[get_settings().CACHE_ALIAS]
+    """The cache that holds every limit (``LC_PHONE["CACHE"]``)."""
+    return caches[get_settings().CACHE]
 
 
 @dataclass(frozen=True)

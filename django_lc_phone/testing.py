@@ -61,8 +61,10 @@ def lc_phone_test_settings(**overrides: Any) -> Iterator[None]:
     }
     lc_phone = {
         **getattr(settings, "LC_PHONE", {}),
-        "CACHE_ALIAS": CACHE_ALIAS,
+        "CACHE": CACHE_ALIAS,
         "CLOCK": CLOCK,
+        # Codes are in the outbox when the request returns, so a test can read them at once.
+        "SEND_IN_BACKGROUND": False,
         **overrides,
     }
     _clock.reset()

@@ -114,4 +114,7 @@ LC_PHONE = {
     "SMS_TEMPLATES": ["Order_Notice"],
     # The limiter's clock, which tests move (tests/limiter.py).
     "CLOCK": "tests.limiter.LIMITER_CLOCK",
+    # Codes are in the outbox when the request returns; the tests of background sends
+    # (tests/security/test_background_sends.py) turn it on.
+    "SEND_IN_BACKGROUND": False,
 }

@@ -66,7 +66,7 @@ def test_settings_point_at_the_emulator_with_limits_of_their_own() -> None:
             assert settings.LC_PHONE["SERVER_URL"] == server.url
             assert settings.LC_PHONE["PROVIDER"] == "leancloud"
             assert settings.LC_PHONE["APP_KEY"] == server.emulator.config.app_key
-            assert settings.LC_PHONE["CACHE_ALIAS"] == testing.CACHE_ALIAS
+            assert settings.LC_PHONE["CACHE"] == testing.CACHE_ALIAS
             # The project's other keys stay.
             assert settings.LC_PHONE["DEFAULT_REGION"] == before["DEFAULT_REGION"]
             assert ratelimit.cache() is not caches["default"]

@@ -410,10 +410,10 @@ def test_e007_unknown_number_types() -> None:
 
 
 def test_e008_the_limits_cache_is_not_configured() -> None:
-    with configured(CACHE_ALIAS="limits"):
+    with configured(CACHE="limits"):
         assert lc_checks.check_cache() == [
             checks.Error(
-                "LC_PHONE['CACHE_ALIAS'] 'limits' is not in CACHES.",
+                "LC_PHONE['CACHE'] 'limits' is not in CACHES.",
                 hint="Name one of the aliases in CACHES (a cache every worker shares).",
                 id="lc_phone.E008",
             )
