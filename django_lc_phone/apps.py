@@ -15,5 +15,5 @@ class LcPhoneConfig(AppConfig):
 
     def ready(self) -> None:
         """Import for side effects only; never raises on bad settings (checks report them)."""
-        from . import checks, sync  # noqa: F401
+        from . import checks, revocation, sync  # noqa: F401  (revocation records sessions)
         from .compat import sessions  # noqa: F401  (credentials_revoked ends compat sessions)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .limits import client_ip, digest
+from .identity import client_digest
 from .redaction import mask_phone
 
 logger = logging.getLogger("django_lc_phone.audit")
@@ -35,7 +35,7 @@ def auth_event(
         "outcome": outcome,
         "status": status,
         "phone": mask_phone(phone) if phone else None,
-        "client": digest("ip", client_ip(request))[:16] if request is not None else None,
+        "client": client_digest(request)[:16] if request is not None else None,
     }
     level = logging.INFO if status < 400 else logging.ERROR if status >= 500 else logging.WARNING
     logger.log(

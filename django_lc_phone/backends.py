@@ -1,9 +1,16 @@
 """Authentication backends: phone + SMS code and phone + password, through ``authenticate()``.
 
-A wrong code or password returns None, so Django sends ``user_login_failed`` (which lockout
-tools such as django-axes listen to); a provider outage raises, because it is not a wrong
-password. Each signature binds only its own credentials, so Django skips these backends for
-other logins.
+Each attempt spends the app's attempt budgets (``limits.attempt``), whoever calls
+``authenticate()``: the API, the compat endpoints, the admin's login form. A wrong code or
+password returns None, so Django sends ``user_login_failed`` (which lockout tools such as
+django-axes listen to); a provider outage raises, because it is not a wrong password. Each
+signature binds only its own credentials, so Django skips these backends for other logins.
+
+``PhonePasswordBackend`` must come before ``ModelBackend`` in ``AUTHENTICATION_BACKENDS``
+(check ``lc_phone.E020``): a phone user's username is the number, and ModelBackend alone
+would check its password with no limit. Listed first, this backend checks the local password
+itself (as ModelBackend would) inside the budget, and once the budget is spent it stops the
+chain (``PermissionDenied``), so no later backend gets another guess.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -20,6 +27,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from . import limits, services
 from .exceptions import (
+    CaptchaRequired,
     InvalidCode,
     InvalidCredentials,
     InvalidPhoneNumber,
@@ -42,6 +50,11 @@ def _active(user: AbstractBaseUser) -> AbstractBaseUser | None:
     return user if getattr(user, "is_active", True) else None
 
 
+def _token(value: Any) -> str | None:
+    """A CAPTCHA ``validate_token`` for the step-up of a number under attack, if usable."""
+    return value if isinstance(value, str) and value else None
+
+
 class _UserLookup(BaseBackend):
     def get_user(self, user_id: Any) -> AbstractBaseUser | None:  # type: ignore[override]
         """The active user with this primary key (session logins)."""
@@ -56,14 +69,24 @@ class PhoneCodeBackend(_UserLookup):
     # through method_decorator: its own frame would show the credentials in its kwargs.
     @sensitive_variables()
     def authenticate(  # type: ignore[override]
-        self, request: HttpRequest | None, phone: Any = None, sms_token: Any = None
+        self,
+        request: HttpRequest | None,
+        phone: Any = None,
+        sms_token: Any = None,
+        validate_token: Any = None,
     ) -> AbstractBaseUser | None:
         """The user for a valid login code, else None. (``sms_token``: Django scrubs it.)"""
         number = _phone(phone)
         if number is None or not isinstance(sms_token, str):
             return None
         try:
-            with limits.attempt("code", number, request):
+            with limits.attempt(
+                "code",
+                number,
+                request,
+                validate_token=_token(validate_token),
+                lock=services.login_lock(),
+            ):
                 user = services.login_with_code(number, sms_token, request)
         except InvalidCode:
             return None
@@ -81,21 +104,38 @@ class PhonePasswordBackend(_UserLookup):
         username: Any = None,
         password: Any = None,
         phone: Any = None,
+        validate_token: Any = None,
     ) -> AbstractBaseUser | None:
         """The user for a valid phone and password, else None."""
-        number = _phone(phone if phone is not None else username)
+        form = phone is None  # a login form's username, the admin's say
+        number = _phone(username if form else phone)
         if number is None or not isinstance(password, str) or not password:
             return None
         try:
-            with limits.attempt("password", number, request):
-                user = services.login_with_password(number, password, request)
+            with limits.attempt(
+                "password",
+                number,
+                request,
+                validate_token=_token(validate_token),
+                lock=services.login_lock(),
+            ):
+                user = self._local(request, username, password) if form else None
+                if user is None:
+                    user = services.login_with_password(number, password, request)
         except InvalidCredentials:
             return None
-        except (ProviderError, Throttled) as exc:
-            if phone is not None:
-                raise  # the API maps outages to 503/504 and locks to 429
-            # A login form (the admin's) cannot show a 503: refuse this login instead of
-            # crashing, and let Django record the failure.
+        except (ProviderError, Throttled, CaptchaRequired) as exc:
+            if not form:
+                raise  # the API maps outages to 503/504, locks to 429, the step-up to 400
+            # A login form (the admin's) cannot show these: refuse this login and stop the
+            # chain, so that no later backend (ModelBackend) checks the password unlimited.
             logger.warning("phone password login refused: %s", type(exc).__name__)
             raise PermissionDenied from exc
         return _active(user)
+
+    @staticmethod
+    def _local(request: HttpRequest | None, username: Any, password: str) -> Any:
+        """The user whose username this is, when its local password matches: what
+        ModelBackend would answer, but inside the attempt budget (staff with a phone-number
+        username log into the admin with their local password, not the provider's)."""
+        return ModelBackend().authenticate(request, username=username, password=password)

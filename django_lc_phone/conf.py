@@ -102,7 +102,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "FAILURES_PER_NUMBER_WINDOW": 86400,
     # Failures on one number (from every client, within its attempt window) after which its
     # attempts need a solved CAPTCHA: a number under attack steps up instead of locking.
-    "CAPTCHA_AFTER_FAILURES": 3,
+    "CAPTCHA_AFTER_FAILURES": 5,
     # CAPTCHA answers per client IP per minute.
     "CAPTCHA_ATTEMPTS_PER_IP_MINUTE": 10,
     # Username and email changes per user per hour (compat PUT users/<id>).

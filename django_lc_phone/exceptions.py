@@ -108,6 +108,22 @@ class NoPhone(LcPhoneError):
     default_message = "Add a phone number first."
 
 
+class AlreadyVerified(LcPhoneError):
+    """The signed-in user's phone (``phone``, E.164) is verified already: no code is sent."""
+
+    default_message = "This phone number is verified already."
+
+    def __init__(self, message: str | None = None, *, phone: str | None = None) -> None:
+        super().__init__(message)
+        self.phone = phone
+
+
+class SamePhone(LcPhoneError):
+    """A change to the number the user has already: no code is sent."""
+
+    default_message = "This is your phone number already."
+
+
 class NotAllowed(LcPhoneError):
     """The request asks for something the site does not allow (a template, voice codes)."""
 

@@ -1,8 +1,20 @@
-"""The app's limits: which budgets a code request or a code/password attempt spends.
+"""The app's limits: which budgets a code request, a code or password attempt, a CAPTCHA answer
+and a rename spend.
 
 Checked before the provider is called, in a cache every worker shares (``ratelimit.py``), and
-keyed by keyed hashes of the number and the client IP (the cache holds no phone numbers). The
-same limits apply to numbers with and without an account, so they reveal nothing.
+keyed by keyed digests of the number and the client (``identity.py``: the cache holds no phone
+numbers or addresses). The same limits apply to numbers with and without an account, so they
+reveal nothing. Per-client budgets are taken first: a request they refuse writes no key for the
+number it names, so no client can fill the cache with keys of numbers it makes up.
+
+Failed attempts are counted so that no outsider can lock an owner out (docs/security.md):
+
+- per client, and per client and number, at small thresholds: a guesser stops itself;
+- per number, from every client: once a number has a few recent failures, clients that never
+  signed in as that number need a solved CAPTCHA (a step-up, not a refusal), and a ceiling far
+  above (NIST SP 800-63B-4: at most 100 consecutive failures) refuses everyone;
+- below a provider's own account lock (LeanCloud locks a number after more than six failed
+  logins in 15 minutes), so that lock is never set off through the app.
 """
 
 from __future__ import annotations
@@ -10,10 +22,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from dataclasses import dataclass
+from typing import Literal, cast
 
 from django.http import HttpRequest
-from django.utils.crypto import salted_hmac
 
 from . import signals
 from .conf import get_settings
@@ -24,10 +36,13 @@ from .exceptions import (
     ProviderUnavailable,
     SendThrottled,
     SmsBudgetExhausted,
+    Throttled,
     TooManyAttempts,
     UnknownAccount,
 )
+from .identity import client_digest, digest
 from .phone import ensure_can_receive_codes
+from .providers.base import AccountLock
 from .ratelimit import Cooldown, Reservation, Slot, Window, cache, retry_after
 
 logger = logging.getLogger("django_lc_phone.security")
@@ -37,30 +52,16 @@ AttemptKind = Literal["code", "password"]
 # Outcomes that spend an attempt: the credential was wrong (or the provider's lock answered).
 _FAILURES = (InvalidCode, InvalidCredentials, UnknownAccount, TooManyAttempts)
 _CAPTCHA_TOKEN_TTL = 10 * 60
-# Counting only: the CAPTCHA threshold reads this window's count.
-_SENDS_PER_IP = Window("sends-ip", 2**31, 3600)
+# A window that only counts (it never refuses): what the CAPTCHA thresholds read.
+_UNLIMITED = 2**31
+_SENDS_PER_IP = Window("sends-ip", _UNLIMITED, 3600)
+# How long a client that signed in as a number is trusted for it (no CAPTCHA step-up).
+_KNOWN_CLIENT_TTL = 30 * 86400
+# Of the failures a provider's lock allows, how many only clients that signed in as the number
+# before may spend: whoever else fails there cannot use them all up and lock the owner out.
+_OWNER_RESERVE = 2
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
-
-
-def digest(kind: str, value: str) -> str:
-    """A keyed hash of a number or an address (SECRET_KEY-keyed: not reversible offline)."""
-    return salted_hmac(f"django_lc_phone.limits.{kind}", value, algorithm="sha256").hexdigest()[:32]
-
-
-def client_ip(request: HttpRequest | None) -> str:
-    """The client's address: ``REMOTE_ADDR``, or, behind ``TRUSTED_PROXIES`` proxies, the
-    address the outermost trusted proxy saw (as DRF's ``NUM_PROXIES``). Anything the client
-    wrote into ``X-Forwarded-For`` itself is ignored."""
-    if request is None:
-        return "-"
-    remote = str(request.META.get("REMOTE_ADDR") or "-")
-    proxies = get_settings().TRUSTED_PROXIES
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
-    if proxies <= 0 or not forwarded:
-        return remote
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    return hops[-min(proxies, len(hops))] if hops else remote
 
 
 def _window(name: str, limit: int | None, seconds: int) -> Window | None:
@@ -75,15 +76,18 @@ def _take(reservation: Reservation, taken: Slot | float) -> float | None:
     return taken
 
 
-# --- code requests ----------------------------------------------------------------------
+def _take_all(
+    reservation: Reservation,
+    checks: list[tuple[Window | None, str]],
+    refusal: type[Throttled] = TooManyAttempts,
+) -> None:
+    """Take a slot of each limit in turn, or give them all back and raise ``refusal``."""
+    for limit, ident in checks:
+        if limit is not None and (wait := _take(reservation, limit.hit(ident))) is not None:
+            raise refusal(retry_after=retry_after(wait))
 
 
-def _captcha_needed(ip_digest: str) -> bool:
-    conf = get_settings()
-    if conf.CAPTCHA_REQUIRED:
-        return True
-    threshold = conf.CAPTCHA_AFTER_SENDS_PER_IP
-    return threshold is not None and _SENDS_PER_IP.count(ip_digest) >= threshold
+# --- CAPTCHA tokens -----------------------------------------------------------------------
 
 
 def remember_validate_token(token: str) -> None:
@@ -94,6 +98,26 @@ def remember_validate_token(token: str) -> None:
 def _spend_validate_token(token: str | None) -> bool:
     # delete() reports whether the key was there: one atomic check-and-spend.
     return bool(token) and bool(cache().delete(f"lc_phone:captcha:{digest('captcha', str(token))}"))
+
+
+def captcha_answer(request: HttpRequest | None) -> None:
+    """Spend one CAPTCHA answer of the client's budget (``TooManyAttempts`` when spent).
+
+    Every answer is kept, right or wrong: each one leaves a record that its challenge is
+    spent, and this budget is what bounds how many records a client can make."""
+    limit = _window("captcha-ip", get_settings().CAPTCHA_ATTEMPTS_PER_IP_MINUTE, _MINUTE)
+    _take_all(Reservation(), [(limit, client_digest(request))])
+
+
+# --- code requests ----------------------------------------------------------------------
+
+
+def _captcha_needed(ip_digest: str) -> bool:
+    conf = get_settings()
+    if conf.CAPTCHA_REQUIRED:
+        return True
+    threshold = conf.CAPTCHA_AFTER_SENDS_PER_IP
+    return threshold is not None and _SENDS_PER_IP.count(ip_digest) >= threshold
 
 
 def reserve_send(
@@ -113,11 +137,12 @@ def reserve_send(
     """
     conf = get_settings()
     ensure_can_receive_codes(phone)
-    ip = digest("ip", client_ip(request))
+    ip = client_digest(request)
     if not staff and _captcha_needed(ip) and not _spend_validate_token(validate_token):
         raise CaptchaRequired()
     number = digest("phone", phone)
     cooldown = conf.SMS_RESEND_COOLDOWN
+    # The client's own budgets come first: a request they refuse writes no per-number key.
     checks: list[tuple[Window | Cooldown | None, str]] = [
         (_window("sms-ip", conf.SMS_PER_IP_MINUTE, _MINUTE), ip),
         (_window("sms-ip", conf.SMS_PER_IP_HOUR, _HOUR), ip),
@@ -180,32 +205,122 @@ def sending(
 # --- attempts ---------------------------------------------------------------------------
 
 
-def _attempt_windows(kind: AttemptKind) -> tuple[Window | None, Window | None]:
+def _kind_window(kind: AttemptKind) -> tuple[int | None, int]:
+    """The per-client-and-number threshold of ``kind``, and its window in seconds."""
     conf = get_settings()
     if kind == "code":
-        per_phone = _window("fail-code", conf.CODE_ATTEMPTS, conf.CODE_ATTEMPTS_WINDOW)
+        return conf.CODE_ATTEMPTS, conf.CODE_ATTEMPTS_WINDOW
+    return conf.PASSWORD_ATTEMPTS, conf.PASSWORD_ATTEMPTS_WINDOW
+
+
+def _known_key(number: str, client: str) -> str:
+    return f"lc_phone:known-client:{digest('known', f'{number}:{client}')}"
+
+
+@dataclass(frozen=True)
+class _AttemptLimits:
+    """The windows one attempt at ``number`` from ``client`` spends, and their keys."""
+
+    number: str
+    client: str
+    known: bool
+    per_client: Window | None
+    per_pair: Window | None
+    per_number: Window
+    ceiling: Window | None
+    lock: Window | None
+
+    def client_checks(self) -> list[tuple[Window | None, str]]:
+        """The client's own windows (taken first: refused, they write no key of the number)."""
+        return [(self.per_client, self.client), (self.per_pair, f"{self.number}:{self.client}")]
+
+    def signed_in(self) -> None:
+        """A success: this client's failures on the number and the consecutive count go;
+        the client is trusted for the number from now on (no step-up)."""
+        if self.per_pair is not None:
+            self.per_pair.clear(f"{self.number}:{self.client}")
+        if self.ceiling is not None:
+            self.ceiling.clear(self.number)
+        cache().set(_known_key(self.number, self.client), 1, timeout=_KNOWN_CLIENT_TTL)
+
+
+def _attempt_limits(
+    kind: AttemptKind, phone: str, request: HttpRequest | None, lock: AccountLock | None
+) -> _AttemptLimits:
+    conf = get_settings()
+    threshold, seconds = _kind_window(kind)
+    number, client = digest("phone", phone), client_digest(request)
+    known = bool(cache().get(_known_key(number, client)))
+    return _AttemptLimits(
+        number=number,
+        client=client,
+        known=known,
+        per_client=_window("fail-ip", conf.ATTEMPTS_PER_IP_MINUTE, _MINUTE),
+        per_pair=_window(f"fail-{kind}", threshold, seconds),
+        per_number=Window(f"fail-{kind}-number", _UNLIMITED, seconds),
+        ceiling=_window("fail-number", conf.FAILURES_PER_NUMBER, conf.FAILURES_PER_NUMBER_WINDOW),
+        lock=_lock_window(lock, known),
+    )
+
+
+def _lock_window(lock: AccountLock | None, known: bool) -> Window | None:
+    """At most ``failures - 1`` failures reach the provider within its window, so its lock
+    never trips; clients that never signed in as the number get all but the owner's reserve."""
+    if lock is None:
+        return None
+    allowed = lock.failures - 1 - (0 if known else _OWNER_RESERVE)
+    return Window("upstream-lock", max(allowed, 1), lock.seconds)
+
+
+def _take_number_slots(
+    limits: _AttemptLimits, reservation: Reservation, validate_token: str | None
+) -> None:
+    """Take the number's slots. Past ``CAPTCHA_AFTER_FAILURES`` recent failures a client that
+    never signed in as the number needs a solved CAPTCHA (``CaptchaRequired``): the count is
+    taken atomically with the threshold (no race lets more through), and the token is spent
+    only when it is needed."""
+    _take_all(reservation, [(limits.ceiling, limits.number), (limits.lock, limits.number)])
+    threshold = get_settings().CAPTCHA_AFTER_FAILURES
+    unlimited = limits.per_number
+    if threshold is None or limits.known:
+        reservation.slots.append(cast(Slot, unlimited.hit(limits.number)))
+        return
+    stepped = Window(unlimited.name, threshold, unlimited.seconds)  # the same keys
+    taken = stepped.hit(limits.number)
+    if isinstance(taken, Slot):
+        reservation.slots.append(taken)
+    elif _spend_validate_token(validate_token):
+        reservation.slots.append(cast(Slot, unlimited.hit(limits.number)))
     else:
-        per_phone = _window("fail-password", conf.PASSWORD_ATTEMPTS, conf.PASSWORD_ATTEMPTS_WINDOW)
-    return per_phone, _window("fail-ip", conf.ATTEMPTS_PER_IP_MINUTE, _MINUTE)
+        reservation.release()
+        raise CaptchaRequired()
 
 
 @contextmanager
-def attempt(kind: AttemptKind, phone: str, request: HttpRequest | None) -> Iterator[None]:
+def attempt(
+    kind: AttemptKind,
+    phone: str,
+    request: HttpRequest | None,
+    *,
+    validate_token: str | None = None,
+    lock: AccountLock | None = None,
+) -> Iterator[None]:
     """Spend one attempt at a code or password for ``phone`` around the ``with`` block.
 
-    The slot is taken before the provider is called, so concurrent guesses cannot all slip
-    under the limit; it is given back unless the attempt failed. Once the limit is reached
-    every attempt is refused with :class:`TooManyAttempts`, the right code included, until
-    the window passes; asking for a new code does not reset it.
+    The slots are taken before the provider is called, so concurrent guesses cannot all slip
+    under a limit; they are given back unless the attempt failed. A client that reaches its
+    threshold for the number (or its own per-minute one) is refused with
+    :class:`TooManyAttempts`, the right code included, until the window passes, and asking for
+    a new code does not reset it; other clients, the owner's among them, are not. Once the
+    number has ``CAPTCHA_AFTER_FAILURES`` recent failures, clients that never signed in as it
+    must bring a ``validate_token`` (:class:`CaptchaRequired`); at ``FAILURES_PER_NUMBER``
+    consecutive failures everyone is refused. ``lock`` is the provider's own account lock,
+    for attempts the provider counts toward it (LeanCloud's logins): fewer reach it.
     """
-    per_phone, per_ip = _attempt_windows(kind)
+    limits = _attempt_limits(kind, phone, request, lock)
     reservation = Reservation()
-    for limit, ident in (
-        (per_phone, digest("phone", phone)),
-        (per_ip, digest("ip", client_ip(request))),
-    ):
-        if limit is not None and (wait := _take(reservation, limit.hit(ident))) is not None:
-            raise TooManyAttempts(retry_after=retry_after(wait))
+    _take_all(reservation, limits.client_checks())
+    _take_number_slots(limits, reservation, validate_token)
     try:
         yield
     except _FAILURES:
@@ -214,3 +329,52 @@ def attempt(kind: AttemptKind, phone: str, request: HttpRequest | None) -> Itera
         reservation.release()
         raise
     reservation.release()
+    limits.signed_in()
+
+
+@contextmanager
+def attempt_without_number(purpose: str, request: HttpRequest | None) -> Iterator[None]:
+    """Spend one attempt at a code sent without its number (the code names the number: the
+    JS SDK before 4.15.3 does this), around the ``with`` block.
+
+    A guess is not aimed at one number but at every live code of ``purpose``, so it gets no
+    budget per number: each client has ``CODE_ATTEMPTS`` per ``CODE_ATTEMPTS_WINDOW`` (and
+    its per-minute budget), and the whole site ``FAILURES_PER_NUMBER`` per
+    ``FAILURES_PER_NUMBER_WINDOW``, the exposure one number has to guessing. A client that
+    spends its budget stops itself; calls that name their number are not affected."""
+    conf = get_settings()
+    client = client_digest(request)
+    reservation = Reservation()
+    _take_all(
+        reservation,
+        [
+            (_window("fail-ip", conf.ATTEMPTS_PER_IP_MINUTE, _MINUTE), client),
+            (
+                _window("fail-any", conf.CODE_ATTEMPTS, conf.CODE_ATTEMPTS_WINDOW),
+                f"{purpose}:{client}",
+            ),
+            (
+                _window("fail-any-site", conf.FAILURES_PER_NUMBER, conf.FAILURES_PER_NUMBER_WINDOW),
+                purpose,
+            ),
+        ],
+    )
+    try:
+        yield
+    except _FAILURES:
+        raise
+    except BaseException:
+        reservation.release()
+        raise
+    reservation.release()
+
+
+# --- renames ------------------------------------------------------------------------------
+
+
+def rename(user_pk: object, request: HttpRequest | None) -> None:
+    """Spend one username or email change of the user's and the client's hourly budget
+    (``RENAMES_PER_HOUR``; :class:`Throttled` when spent), successful or not."""
+    limit = _window("renames", get_settings().RENAMES_PER_HOUR, _HOUR)
+    checks = [(limit, digest("user", str(user_pk))), (limit, client_digest(request))]
+    _take_all(Reservation(), checks, refusal=Throttled)

@@ -116,3 +116,33 @@ class CompatSession(models.Model):
         return (
             f"<CompatSession {self.pk} user={self.user_id} revoked={self.revoked_at is not None}>"
         )
+
+
+class SignedInSession(models.Model):
+    """A Django session a user signed in with, so that a phone change can end the others.
+
+    Django ties a session to a hash of the user's password and nothing else, so a session
+    outlives a phone change; ``revocation.py`` records each session a user signs in with and
+    ends them by key through the configured session engine. The key is what Django's own
+    session table keeps too (as django-allauth's ``usersessions`` does); signed-cookie sessions
+    have no key on the server and cannot be recorded.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    session_key = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+
+    def __str__(self) -> str:
+        return gettext("session of user %(user)s") % {"user": self.user_id}
+
+    def __repr__(self) -> str:
+        return f"<SignedInSession {self.pk} user={self.user_id}>"

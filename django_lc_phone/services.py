@@ -1,54 +1,77 @@
 """Use cases: the only code that calls a provider, writes the app's models and sends its signals.
 
 Order in every mutating flow: the caller has validated input; the provider is called outside any
-database transaction; then the local state changes in one short transaction.
+database transaction; then the local state changes in one short transaction. Code sends that
+depend on whether a number has an account (login, reset, a phone change, a verification asked
+for by number) leave the request through ``deliveries`` (:func:`deliver_code`), so neither the
+answer nor its timing tells who has one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Final, cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
-from . import codes, ratelimit, signals
-from .breaker import GuardedProvider
+from . import codes, deliveries, ratelimit, signals
 from .conf import RELOAD_ON, get_settings
 from .exceptions import (
+    AlreadyVerified,
     InvalidCode,
+    LcPhoneError,
     NoPhone,
     NotAllowed,
     PhoneUnavailable,
+    SamePhone,
     SessionExpired,
     UnknownAccount,
 )
 from .models import PhoneProfile
 from .providers import load_provider
-from .providers.base import CaptchaChallenge, PhoneAuthProvider, RemoteUser, SmsType
+from .providers.base import (
+    AccountLock,
+    CaptchaChallenge,
+    PhoneAuthProvider,
+    RemoteUser,
+    SmsType,
+)
+from .redaction import mask_phone
 from .revocation import revoke_other_credentials
 from .sync import link_remote_user
+from .usernames import follow_phone
+
+logger = logging.getLogger("django_lc_phone.security")
 
 _lock = threading.Lock()
 _provider: PhoneAuthProvider | None = None
 
 
 def provider() -> PhoneAuthProvider:
-    """The configured provider, built once per settings (one pooled client per process), behind
-    the circuit breaker every worker shares."""
+    """The configured provider, built once per settings (one pooled client per process); its
+    remote calls go through their circuit breakers (``breaker.py``)."""
     global _provider
     with _lock:
         if _provider is None:
-            _provider = cast(PhoneAuthProvider, GuardedProvider(load_provider()))
+            _provider = load_provider()
         return _provider
+
+
+def login_lock() -> AccountLock | None:
+    """The provider's own lock on failed logins (LeanCloud's), which the limits stay below."""
+    lock = getattr(provider(), "login_lock", None)
+    return lock if isinstance(lock, AccountLock) else None
 
 
 def reset_provider() -> None:
@@ -149,9 +172,13 @@ def signup(
     password: str | None = None,
     request: HttpRequest | None = None,
 ) -> SignupResult:
-    """Sign up (or in) with a generic code; links or creates the local user."""
+    """Sign up (or in) with a generic code; links or creates the local user. A deactivated
+    user is refused as a wrong code is (``InvalidCode``): no token, session or login signal."""
     remote, created = provider().signup_or_login(phone, code, username=username, password=password)
-    return SignupResult(user=link(remote, request), created=created)
+    user = link(remote, request)
+    if not getattr(user, "is_active", True):
+        raise InvalidCode()
+    return SignupResult(user=user, created=created)
 
 
 def login_with_code(phone: str, code: str, request: HttpRequest | None) -> AbstractBaseUser:
@@ -165,18 +192,18 @@ def login_with_password(phone: str, password: str, request: HttpRequest | None) 
 
 
 def send_login_code(phone: str, *, validate_token: str | None = None) -> None:
-    """Send a login code; says nothing about whether the number has an account."""
-    with contextlib.suppress(UnknownAccount):
-        provider().send_login_code(phone, validate_token=validate_token)
+    """Send a login code, outside the request: nothing tells whether the number has an
+    account."""
+    _deliver("login", phone, validate_token)
 
 
 # --- password reset -----------------------------------------------------------------------
 
 
 def send_password_reset_code(phone: str, *, validate_token: str | None = None) -> None:
-    """Send a reset code; says nothing about whether the number has an account."""
-    with contextlib.suppress(UnknownAccount):
-        provider().send_password_reset_code(phone, validate_token=validate_token)
+    """Send a reset code, outside the request: nothing tells whether the number has an
+    account."""
+    _deliver("reset_password", phone, validate_token)
 
 
 def reset_password(phone: str, code: str, password: str) -> None:
@@ -222,15 +249,12 @@ def own_phone(user: AbstractBaseUser) -> str:
     return _profile_with_phone(user).phone_e164
 
 
-def phone_to_verify(user: AbstractBaseUser) -> str | None:
-    """The user's phone when it still needs verifying; None when it is verified already."""
+def phone_to_verify(user: AbstractBaseUser) -> str:
+    """The user's phone, which still needs verifying (``AlreadyVerified`` when it does not)."""
     profile = _profile_with_phone(user)
-    return None if profile.phone_verified else profile.phone_e164
-
-
-def own_session(user: AbstractBaseUser) -> None:
-    """Refuse (``SessionExpired``) a user without a stored provider session."""
-    _session_token(user)
+    if profile.phone_verified:
+        raise AlreadyVerified(phone=profile.phone_e164)
+    return profile.phone_e164
 
 
 def send_verification_code(phone: str, *, validate_token: str | None = None) -> None:
@@ -238,6 +262,13 @@ def send_verification_code(phone: str, *, validate_token: str | None = None) -> 
     # UnknownAccount: the provider has no such user; nothing was sent, and nothing to tell.
     with contextlib.suppress(UnknownAccount):
         provider().send_verification_code(phone, validate_token=validate_token)
+
+
+def send_verification_code_to_number(phone: str, *, validate_token: str | None = None) -> None:
+    """Send a verification code to ``phone`` if an account has it unverified (compat's
+    ``requestMobilePhoneVerify``, which anybody may call), outside the request: nothing tells
+    whether it has an account, or a verified one."""
+    _deliver("verify_phone", phone, validate_token)
 
 
 def verify_phone(user: AbstractBaseUser, code: str) -> PhoneProfile:
@@ -271,17 +302,27 @@ def _pending_change_key(user: AbstractBaseUser, phone: str) -> str:
     return f"lc_phone:pending-change:{pair[:32]}"
 
 
+def prepare_phone_change(user: AbstractBaseUser, phone: str) -> None:
+    """Refuse a change before any budget is spent: to the number the user has already
+    (``SamePhone``), or without a stored provider session to act as the user with
+    (``SessionExpired``)."""
+    profile = profile_of(user)
+    if profile is not None and profile.phone_e164 == phone:
+        raise SamePhone()
+    if profile is None or not profile.lc_session_token:
+        raise SessionExpired()
+
+
 def send_phone_change_code(
     user: AbstractBaseUser, phone: str, *, validate_token: str | None = None
 ) -> None:
-    """Send a code to the new number; a taken number is only refused once the code is proven.
+    """Send a code to the new number (checked by :func:`prepare_phone_change`), outside the
+    request: a number another account has gets none and is refused only once its code is
+    proven, and nothing in the answer or its timing tells the two apart.
 
     The change is then pending for this user and this number: only they can confirm it."""
-    token = _session_token(user)
-    with contextlib.suppress(PhoneUnavailable):
-        provider().send_phone_change_code(phone, session_token=token, validate_token=validate_token)
-    # Also when the number is taken, so that nothing tells the two cases apart.
     ratelimit.cache().set(_pending_change_key(user, phone), 1, timeout=_PENDING_CHANGE_TTL)
+    _deliver("change_phone", phone, validate_token, user_id=str(user.pk))
 
 
 def change_phone(
@@ -307,11 +348,104 @@ def change_phone(
         profile.phone_verified, profile.phone_verified_at = True, now
         profile.last_synced_at = now
         profile.save()
+        follow_phone(user, old_phone, phone, str(profile.lc_object_id or user.pk))
         revoke_other_credentials(user, request)
         _on_commit_revoked(user, "phone_changed", request)
     _attach(profile, user)
     signals.phone_changed.send(sender=PhoneProfile, user=user, old_phone=old_phone, new_phone=phone)
     return profile
+
+
+# --- sends outside the request -------------------------------------------------------------
+
+
+def _deliver(
+    flow: str, phone: str, validate_token: str | None, *, user_id: str | None = None
+) -> None:
+    """Hand one account-dependent send to ``deliveries`` (the request's language goes along,
+    for the local provider's message text)."""
+    deliveries.submit(
+        deliver_code,
+        flow=flow,
+        phone=phone,
+        validate_token=validate_token,
+        language=translation.get_language(),
+        user_id=user_id,
+    )
+
+
+def _send_login(phone: str, validate_token: str | None, user_id: str | None) -> None:
+    provider().send_login_code(phone, validate_token=validate_token)
+
+
+def _send_reset(phone: str, validate_token: str | None, user_id: str | None) -> None:
+    provider().send_password_reset_code(phone, validate_token=validate_token)
+
+
+def _send_verification(phone: str, validate_token: str | None, user_id: str | None) -> None:
+    profile = PhoneProfile.objects.filter(phone=phone).only("phone_verified").first()
+    if profile is None or profile.phone_verified:
+        return  # nobody to verify: nothing to send, and nothing to tell
+    provider().send_verification_code(phone, validate_token=validate_token)
+
+
+def _send_change(phone: str, validate_token: str | None, user_id: str | None) -> None:
+    user = get_user_model()._default_manager.filter(pk=user_id).first() if user_id else None
+    if user is None:
+        return  # deleted since it asked
+    token = _session_token(user)
+    try:
+        provider().send_phone_change_code(phone, session_token=token, validate_token=validate_token)
+    except PhoneUnavailable:
+        return  # another account has it: no code, and the change is refused once proven
+    except SessionExpired:
+        # The provider no longer takes the stored session: forget it, so the user's next
+        # request is told at once to sign in again.
+        PhoneProfile.objects.filter(user_id=user.pk, lc_session_token=token).update(
+            lc_session_token=""
+        )
+        raise
+
+
+_SENDS: Final[dict[str, Callable[[str, str | None, str | None], None]]] = {
+    "login": _send_login,
+    "reset_password": _send_reset,
+    "verify_phone": _send_verification,
+    "change_phone": _send_change,
+}
+
+
+def deliver_code(
+    flow: str,
+    phone: str,
+    validate_token: str | None = None,
+    language: str | None = None,
+    user_id: str | None = None,
+) -> None:
+    """Send one code of ``flow`` to ``phone`` (the task ``deliveries`` runs; never raises).
+
+    A number without an account (``UnknownAccount``) gets nothing, quietly; any other failure
+    is logged and signalled (``code_send_failed``): the client was answered already."""
+    try:
+        with translation.override(language):
+            _SENDS[flow](phone, validate_token, user_id)
+    except UnknownAccount:
+        return
+    except Exception as error:
+        kind = "refused" if isinstance(error, LcPhoneError) else "crashed"
+        logger.error(
+            "code send %s: flow=%s phone=%s error=%s",
+            kind,
+            flow,
+            mask_phone(phone),
+            type(error).__name__,
+            exc_info=not isinstance(error, LcPhoneError),
+        )
+        signals.code_send_failed.send(sender=PhoneProfile, flow=flow, phone=phone, error=error)
+
+
+# Where a worker finds it: the module attribute of the function's own name.
+deliver_code = deliveries.as_task(deliver_code)
 
 
 # --- CAPTCHA and re-sync ------------------------------------------------------------------

@@ -38,6 +38,13 @@ credentials_revoked = Signal()
 #   limit: the budget; seconds: its window (3600 or 86400)
 sms_budget_exhausted = Signal()
 
-# The upstream circuit breaker opened (the provider keeps failing) or closed again.
-#   state: "open" or "closed"; failures: consecutive failures counted
+# A circuit breaker opened (a remote keeps failing) or closed again.
+#   state: "open" or "closed"; failures: consecutive failures counted; name: the breaker
+#   ("leancloud", "sms:<gateway class path>", ...)
 circuit_state_changed = Signal()
+
+# A code send that ran outside the request (deliveries.py) failed: the client was already
+# answered, so this and an ERROR log are all that tells of it.
+#   flow: "login", "reset_password", "verify_phone" or "change_phone"; phone: E.164 string;
+#   error: the exception (a django_lc_phone.exceptions error for outages and refusals)
+code_send_failed = Signal()

@@ -1,13 +1,15 @@
 """What a successful sign-in hands back: a DRF token, a Django session, or a SimpleJWT pair.
 
 ``LC_PHONE["TOKEN_ISSUER"]`` picks one by name or dotted path; an issuer has ``issue()`` (the
-keys it adds to the response) and ``revoke()`` (log out).
+keys it adds to the response), ``revoke()`` (log out) and ``rotate()`` (new credentials for the
+caller of a phone change, whose old ones ``revocation.py`` has just ended).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from django.apps import apps
 from django.contrib.auth import login, logout, user_logged_in
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
@@ -28,6 +30,9 @@ class TokenIssuer(Protocol):
     def revoke(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         """End what :meth:`issue` started."""
 
+    def rotate(self, request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
+        """New credentials for the caller, whose old ones were revoked (no login signal)."""
+
 
 class AuthTokenIssuer:
     """DRF's ``rest_framework.authtoken``: one token per user, sent as ``Token <key>``."""
@@ -46,6 +51,13 @@ class AuthTokenIssuer:
 
         Token.objects.filter(user_id=user.pk).delete()
 
+    def rotate(self, request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
+        """A new token: the old one, which every device shared, is gone."""
+        from rest_framework.authtoken.models import Token
+
+        Token.objects.filter(user_id=user.pk).delete()
+        return {"token": Token.objects.create(user_id=user.pk).key}
+
 
 class SessionIssuer:
     """A Django session cookie (``token`` is None)."""
@@ -59,6 +71,11 @@ class SessionIssuer:
     def revoke(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         """End the session."""
         logout(request)
+
+    def rotate(self, request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
+        """Nothing to hand over: the caller's session stays, under the new key revocation
+        gave it (the cookie in this response)."""
+        return {"token": None}
 
 
 class SimpleJWTIssuer:
@@ -75,12 +92,39 @@ class SimpleJWTIssuer:
     def revoke(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         """Stateless tokens end when they expire; the client discards them."""
 
+    def rotate(self, request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
+        """A new pair (the refresh tokens issued before are blacklisted, where the blacklist
+        app is installed)."""
+        from rest_framework_simplejwt.tokens import RefreshToken
+
+        refresh = RefreshToken.for_user(user)
+        return {"token": str(refresh.access_token), "refresh": str(refresh)}
+
 
 _BUILTIN: dict[str, type[TokenIssuer]] = {
     "authtoken": AuthTokenIssuer,
     "session": SessionIssuer,
     "simplejwt": SimpleJWTIssuer,
 }
+
+
+def rotate(request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
+    """New credentials for the caller of a phone change, of the kind it signed in with
+    (``request.auth``, which DRF sets): a DRF token, a SimpleJWT pair, or none for a session
+    (it goes on under its new key); for anything else, the configured issuer's, or nothing
+    from an issuer of the site's own that has no ``rotate()`` (its client signs in again)."""
+    auth = getattr(request, "auth", None)
+    if auth is None:
+        return SessionIssuer().rotate(request, user)
+    if apps.is_installed("rest_framework.authtoken"):
+        from rest_framework.authtoken.models import Token
+
+        if isinstance(auth, Token):
+            return AuthTokenIssuer().rotate(request, user)
+    if type(auth).__module__.startswith("rest_framework_simplejwt."):
+        return SimpleJWTIssuer().rotate(request, user)
+    rotate_credentials = getattr(get_issuer(), "rotate", None)
+    return rotate_credentials(request, user) if callable(rotate_credentials) else {}
 
 
 def get_issuer() -> TokenIssuer:

@@ -53,3 +53,22 @@ def is_valid(field: Any, value: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def follow_phone(user: Any, old_phone: str | None, new_phone: str, object_id: str) -> None:
+    """After a phone change, a username that is the old number becomes the new one (or
+    ``lc_<objectId>`` when another user has that name): a username must not keep a number its
+    user gave up, where anybody could find it."""
+    if not old_phone:
+        return
+    model = get_user_model()  # not type(user): a request's user is a lazy object
+    name = model.USERNAME_FIELD
+    field = model._meta.get_field(name)
+    if getattr(user, name) != for_field(field, old_phone):
+        return
+    value = for_field(field, new_phone)
+    taken = model._default_manager.filter(**{name: value}).exclude(pk=user.pk).exists()
+    if taken or not is_valid(field, value):
+        value = for_field(field, f"lc_{object_id}")
+    setattr(user, name, value)
+    user.save(update_fields=[name])

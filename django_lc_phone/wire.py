@@ -151,6 +151,11 @@ ERRORS: Final[dict[int, ErrorSpec]] = {
     Code.CAPTCHA_TOKEN_MISSING: ErrorSpec("Missing validate token."),
 }
 
+# LeanCloud locks an account after more than this many failed logins (password or code) within
+# LOGIN_LOCK_SECONDS, until that long after the last failure (219) [S2, S7].
+LOGIN_LOCK_FAILURES: Final = 6
+LOGIN_LOCK_SECONDS: Final = 15 * 60
+
 # Code 1 carries several documented texts; these are the ones a caller must tell apart [S6, S4].
 MESSAGE_SMS_TOO_FAST: Final = "SMS request too fast(1 request per 10s)."
 MESSAGE_MASTER_KEY_REQUIRED: Final = "The request must be signed by master key."

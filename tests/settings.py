@@ -7,6 +7,7 @@ they are missing the suite fails instead of quietly falling back.
 
 import os
 import socket
+from typing import Any
 
 
 def _answers(port: int) -> bool:
@@ -85,10 +86,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The phone backends before ModelBackend, so that a phone-number username's password spends
+# the attempt budget whoever checks it (check lc_phone.E020).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
     "django_lc_phone.backends.PhoneCodeBackend",
     "django_lc_phone.backends.PhonePasswordBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -104,7 +107,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LC_PHONE = {
+LC_PHONE: dict[str, Any] = {
     "APP_ID": "lcphoneDemoAppId0-gzGzoHsz",
     "APP_KEY": "lcphoneDemoAppKey000000",
     "MASTER_KEY": "lcphoneDemoMasterKey000",

@@ -41,6 +41,8 @@ ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] 
     (domain.CaptchaRequired, 400, "captcha_required", _("Solve the CAPTCHA first.")),
     (domain.InvalidCaptcha, 400, "invalid_captcha", _("The CAPTCHA answer is wrong.")),
     (domain.NoPhone, 400, "no_phone", _("Add a phone number first.")),
+    (domain.AlreadyVerified, 400, "already_verified", _("This phone number is verified already.")),
+    (domain.SamePhone, 400, "same_phone", _("This is your phone number already.")),
     (
         domain.InvalidTemplateVariables,
         400,

@@ -155,16 +155,19 @@ class ValidateTokenRequestSerializer(serializers.Serializer[Any]):
 
 
 class PhoneCodeSerializer(serializers.Serializer[Any]):
-    """A phone number and its code."""
+    """A phone number and its code (and a CAPTCHA ``validate_token`` while the number is
+    under attack)."""
 
     phone = PhoneField()
     code = CodeField()
+    validate_token = _validate_token()
 
 
 class CodeSerializer(serializers.Serializer[Any]):
     """A code for the signed-in user's phone."""
 
     code = CodeField()
+    validate_token = _validate_token()
 
 
 class SignupSerializer(PhoneCodeSerializer):
@@ -180,6 +183,7 @@ class LoginSerializer(serializers.Serializer[Any]):
     phone = PhoneField()
     code = CodeField(required=False)
     password = StrictCharField(required=False, max_length=128, write_only=True)
+    validate_token = _validate_token()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Exactly one of ``code`` and ``password``."""
@@ -225,6 +229,14 @@ class UserSerializer(serializers.Serializer[Any]):
             "phone_verified": bool(profile and profile.phone_verified),
             "lc_object_id": profile.lc_object_id if profile else None,
         }
+
+
+class PhoneChangedSerializer(UserSerializer):
+    """``phone/change/``: the user, and the caller's new credentials (the old ones ended with
+    every other session and token of the user)."""
+
+    token = serializers.CharField(allow_null=True)
+    refresh = serializers.CharField(required=False)
 
 
 class AuthResponseSerializer(serializers.Serializer[Any]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Final, cast
 
 from django.contrib.auth import authenticate
@@ -23,8 +24,8 @@ from rest_framework.views import APIView
 from .. import limits, services
 from ..audit import auth_event
 from ..conf import get_settings
-from ..exceptions import InvalidCode, InvalidCredentials, LcPhoneError
-from ..tokens import get_issuer
+from ..exceptions import AlreadyVerified, InvalidCode, InvalidCredentials, LcPhoneError
+from ..tokens import get_issuer, rotate
 from . import serializers as s
 from .errors import PhoneAPIError, exception_handler, to_api_error
 
@@ -37,14 +38,17 @@ def _error(description: str) -> OpenApiResponse:
 _ERRORS: Final = {
     400: _error(
         "Bad input or a wrong code: `invalid`, `invalid_phone`, `phone_not_allowed`,"
-        " `invalid_code`, `not_allowed`, `captcha_required`, `invalid_captcha`, `no_phone`."
+        " `invalid_code`, `not_allowed`, `captcha_required`, `invalid_captcha`, `no_phone`,"
+        " `already_verified`, `same_phone`."
     ),
     401: _error(
         "Not signed in, or bad credentials: `not_authenticated`, `authentication_failed`,"
         " `invalid_credentials`, `session_expired`."
     ),
     409: _error("The number belongs to another account: `phone_unavailable`."),
-    429: _error("Throttled: `sms_rate_limited`, `too_many_attempts`. See `Retry-After`."),
+    429: _error(
+        "Throttled: `sms_rate_limited`, `too_many_attempts`, `throttled`. See `Retry-After`."
+    ),
     502: _error("The provider failed: `bad_upstream_response`, `sms_delivery_failed`."),
     503: _error(
         "The provider or the database is unavailable, or the site's SMS budget is spent:"
@@ -203,7 +207,7 @@ class SmsCodeVerifyView(PhoneAPIView):
         """Check, and spend, a code sent by ``sms-code/``, for flows of the site's own
         (LeanCloud: ``verifySmsCode``)."""
         data = self.valid(s.PhoneCodeSerializer)
-        with limits.attempt("code", data["phone"], request._request):
+        with _attempt("code", data["phone"], request, data):
             services.check_code(data["phone"], data["code"])
         return _ack("code_verified", _("The code is valid."))
 
@@ -218,7 +222,7 @@ class SignupView(PhoneAPIView):
         """Sign up with a code from ``sms-code/``: 201 and a new account, or 200 and the
         existing account of that number signed in (LeanCloud: ``usersByMobilePhone``)."""
         data = self.valid(s.SignupSerializer)
-        with limits.attempt("code", data["phone"], request._request):
+        with _attempt("code", data["phone"], request, data):
             result = services.signup(
                 data["phone"],
                 data["code"],
@@ -255,12 +259,20 @@ class LoginView(PhoneAPIView):
         """Sign in with ``phone`` and either a login ``code`` or a ``password``, through
         ``django.contrib.auth.authenticate()`` (LeanCloud: ``login``)."""
         data = self.valid(s.LoginSerializer)
+        token = data.get("validate_token")
         if "code" in data:
-            user = authenticate(request._request, phone=data["phone"], sms_token=data["code"])
+            user = authenticate(
+                request._request, phone=data["phone"], sms_token=data["code"], validate_token=token
+            )
             if user is None:
                 raise InvalidCode()
         else:
-            user = authenticate(request._request, phone=data["phone"], password=data["password"])
+            user = authenticate(
+                request._request,
+                phone=data["phone"],
+                password=data["password"],
+                validate_token=token,
+            )
             if user is None:
                 raise InvalidCredentials()
         return self.signed_in(user, created=False)
@@ -292,7 +304,7 @@ class PasswordResetView(PhoneAPIView):
         """Set a new password with a reset code; the user's sessions and tokens end, and
         nobody is signed in by it (LeanCloud: ``resetPasswordBySmsCode``)."""
         data = self.valid(s.PasswordResetSerializer)
-        with limits.attempt("code", data["phone"], request._request):
+        with _attempt("code", data["phone"], request, data):
             services.reset_password(data["phone"], data["code"], data["password"])
         return _ack("password_reset", _("Your password has been reset. Sign in with it."))
 
@@ -320,14 +332,18 @@ class PhoneVerifyCodeView(SignedInView):
     @_doc(s.ValidateTokenRequestSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
         """Send a code to the signed-in user's own phone, to verify it; the body may be empty
-        (LeanCloud: ``requestMobilePhoneVerify``)."""
+        (LeanCloud: ``requestMobilePhoneVerify``). A phone verified already is
+        ``400 already_verified``, and no code is sent."""
         data = self.valid(s.ValidateTokenRequestSerializer)
         user: Any = request.user
-        phone = self.audit_phone = services.phone_to_verify(user)
-        if phone is not None:  # already verified: nothing to send
-            token = data.get("validate_token")
-            with limits.sending(phone, request._request, validate_token=token):
-                services.send_verification_code(phone, validate_token=token)
+        try:
+            phone = self.audit_phone = services.phone_to_verify(user)
+        except AlreadyVerified as error:
+            self.audit_phone = error.phone
+            raise
+        token = data.get("validate_token")
+        with limits.sending(phone, request._request, validate_token=token):
+            services.send_verification_code(phone, validate_token=token)
         return _code_sent()
 
 
@@ -344,7 +360,7 @@ class PhoneVerifyView(SignedInView):
         user: Any = request.user
         self.audit_phone = services.own_phone(user)
         # The service leaves the updated profile cached on request.user.
-        with limits.attempt("code", self.audit_phone, request._request):
+        with _attempt("code", self.audit_phone, request, data):
             services.verify_phone(user, data["code"])
         return Response(s.UserSerializer(request.user).data)
 
@@ -357,10 +373,11 @@ class PhoneChangeCodeView(SignedInView):
     @_doc(s.PhoneSerializer, s.MessageSerializer, 202)
     def post(self, request: Request) -> Response:
         """Send a code to the number the signed-in user wants instead of theirs (LeanCloud:
-        ``requestChangePhoneNumber``)."""
+        ``requestChangePhoneNumber``); their own number is ``400 same_phone``, and no code is
+        sent."""
         data = self.valid(s.PhoneSerializer)
         token = data.get("validate_token")
-        services.own_session(request.user)  # type: ignore[arg-type]
+        services.prepare_phone_change(request.user, data["phone"])  # type: ignore[arg-type]
         with limits.sending(data["phone"], request._request, validate_token=token):
             services.send_phone_change_code(
                 request.user,  # type: ignore[arg-type]
@@ -375,20 +392,18 @@ class PhoneChangeView(SignedInView):
 
     audit_event = "phone_change"
 
-    @_doc(s.PhoneCodeSerializer, s.UserSerializer)
+    @_doc(s.PhoneCodeSerializer, s.PhoneChangedSerializer)
     def post(self, request: Request) -> Response:
-        """Bind the new number with its code; the user's other sessions end, this one stays
-        (LeanCloud: ``changePhoneNumber``)."""
+        """Bind the new number with its code. Every other session and token of the user ends;
+        the caller gets new credentials with the answer (``token``, and ``refresh`` with
+        SimpleJWT; a session keeps going under a new cookie) (LeanCloud:
+        ``changePhoneNumber``)."""
         data = self.valid(s.PhoneCodeSerializer)
+        user: Any = request.user
         # The service leaves the updated profile cached on request.user.
-        with limits.attempt("code", data["phone"], request._request):
-            services.change_phone(
-                request.user,  # type: ignore[arg-type]
-                data["phone"],
-                data["code"],
-                request=request._request,
-            )
-        return Response(s.UserSerializer(request.user).data)
+        with _attempt("code", data["phone"], request, data):
+            services.change_phone(user, data["phone"], data["code"], request=request._request)
+        return Response({**s.UserSerializer(user).data, **rotate(request._request, user)})
 
 
 class CaptchaView(PhoneAPIView):
@@ -412,6 +427,7 @@ class CaptchaVerifyView(PhoneAPIView):
         """Answer a CAPTCHA; the ``validate_token`` it returns goes with the next code request
         and is good for one (LeanCloud: ``verifyCaptcha``)."""
         data = self.valid(s.CaptchaVerifySerializer)
+        limits.captcha_answer(request._request)  # each answer spends its challenge: bounded
         token = services.verify_captcha(data["captcha_token"], data["captcha_code"])
         limits.remember_validate_token(token)  # this site issued it: valid for one code
         return Response({"validate_token": token})
@@ -437,6 +453,15 @@ class LogoutView(SignedInView):
         call)."""
         get_issuer().revoke(request._request, request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _attempt(
+    kind: limits.AttemptKind, phone: str, request: Request, data: dict[str, Any]
+) -> AbstractContextManager[None]:
+    """The attempt budgets of one code or password check, with the request's CAPTCHA."""
+    return limits.attempt(
+        kind, phone, request._request, validate_token=data.get("validate_token") or None
+    )
 
 
 def _fresh(request: Request) -> Any:

@@ -12,6 +12,7 @@ import math
 from typing import Final
 
 from ..exceptions import (
+    AlreadyVerified,
     CaptchaRequired,
     InvalidCaptcha,
     InvalidCode,
@@ -24,10 +25,12 @@ from ..exceptions import (
     PhoneNotAllowed,
     PhoneUnavailable,
     ProviderError,
+    SamePhone,
     SendThrottled,
     SessionExpired,
     SmsBudgetExhausted,
     SmsNotDelivered,
+    Throttled,
     TooManyAttempts,
     UnknownAccount,
     UsernameTaken,
@@ -44,9 +47,12 @@ CODES: Final[tuple[tuple[type[LcPhoneError], int], ...]] = (
     (UnknownAccount, Code.PASSWORD_MISMATCH),
     (SendThrottled, Code.SMS_TOO_FREQUENT),
     (TooManyAttempts, Code.LOGIN_LOCKED),
+    (Throttled, Code.TOO_MANY_REQUESTS),
     (SmsBudgetExhausted, Code.INSUFFICIENT_BALANCE),
     (UsernameTaken, Code.USERNAME_TAKEN),
     (PhoneUnavailable, Code.PHONE_TAKEN),
+    (SamePhone, Code.PHONE_TAKEN),
+    (AlreadyVerified, Code.OPERATION_FORBIDDEN),
     (CaptchaRequired, Code.CAPTCHA_TOKEN_MISSING),
     (InvalidCaptcha, Code.INVALID_CAPTCHA),
     (NoPhone, Code.PHONE_MISSING),

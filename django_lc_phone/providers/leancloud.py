@@ -1,7 +1,8 @@
 """The LeanCloud provider: the step-1 client behind the provider protocol.
 
 This module is the only place where LeanCloud's errors become the app's errors (one table),
-always with ``raise ... from``.
+always with ``raise ... from``. Every call to LeanCloud goes through the ``"leancloud"``
+circuit breaker.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 import requests
 from django.utils.module_loading import import_string
 
+from .. import breaker
 from .. import exceptions as domain
 from ..conf import get_settings
 from ..leancloud import (
@@ -43,14 +45,16 @@ from ..leancloud import (
     LeanCloudUserNotFound,
     RetryPolicy,
 )
-from ..wire import Code
-from .base import CaptchaChallenge, RemoteUser, SmsType
+from ..wire import LOGIN_LOCK_FAILURES, LOGIN_LOCK_SECONDS, Code
+from .base import AccountLock, CaptchaChallenge, RemoteUser, SmsType
 
 T = TypeVar("T")
 
 # LeanCloud's rate-limit answers give no wait; its per-number windows are a minute long.
 _SMS_RETRY_AFTER: Final = 60.0
-_LOCK_RETRY_AFTER: Final = 15 * 60.0
+_LOCK_RETRY_AFTER: Final = float(LOGIN_LOCK_SECONDS)
+# The breaker every call to LeanCloud goes through.
+BREAKER: Final = "leancloud"
 
 # The one table from LeanCloud's errors to the app's, most specific class first. Flows adjust
 # a few meanings below (e.g. 211/213 on a login is just "invalid credentials").
@@ -116,6 +120,11 @@ def translate(error: LeanCloudError) -> Exception:
 
 
 def _call(action: Callable[[], T], *, session_bound: bool = False) -> T:
+    """``action`` (one call to LeanCloud) through the breaker, its errors translated."""
+    return breaker.call(lambda: _translated(action, session_bound), BREAKER)
+
+
+def _translated(action: Callable[[], T], session_bound: bool) -> T:
     try:
         return action()
     except LeanCloudUserNotFound as exc:
@@ -138,6 +147,10 @@ def _remote(user: LCUser) -> RemoteUser:
 
 class LeanCloudProvider:
     """Phone authentication through LeanCloud's REST API."""
+
+    # LeanCloud locks an account after more than six failed logins in 15 minutes: the app's
+    # limits let fewer through (limits.attempt).
+    login_lock: Final = AccountLock(failures=LOGIN_LOCK_FAILURES, seconds=LOGIN_LOCK_SECONDS)
 
     def __init__(self, client: LeanCloudClient, *, sms_use_master_key: bool = False) -> None:
         self.client = client

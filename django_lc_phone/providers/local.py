@@ -2,7 +2,9 @@
 
 Users are the site's own users and their PhoneProfiles; passwords use Django's hashers (so
 imported LeanCloud hashes keep working through ``hashers.py``); codes come from ``codes.py``
-and go out through the configured SMS gateway; CAPTCHAs through the configured verifier. New
+and go out through the configured SMS gateway, behind that gateway's own circuit breaker (the
+only remote call: a gateway outage never stops a password login); CAPTCHAs through the
+configured verifier. New
 users get an objectId-shaped id and a session token, so the identity the app and its signals
 see has the same shape as with LeanCloud. ``LC_PHONE["PROVIDER"] = "local"`` selects it.
 """
@@ -20,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import ngettext_lazy
 
-from .. import codes, signals
+from .. import breaker, codes, signals
 from ..captcha import get_verifier
 from ..conf import get_settings
 from ..exceptions import (
@@ -76,6 +78,11 @@ _TEXTS: Mapping[Purpose, _StrPromise] = {
 }
 
 
+def gateway_breaker() -> str:
+    """The name of the configured SMS gateway's circuit breaker."""
+    return f"sms:{get_settings().SMS_GATEWAY}"
+
+
 def _session_token() -> str:
     """A LeanCloud-shaped session token (25 lower-case letters and digits)."""
     return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(25))
@@ -127,19 +134,19 @@ class LocalProvider:
         if channel == "voice" and not gateway.supports_voice:
             raise NotAllowed("This SMS gateway cannot place voice calls.")
         code = codes.issue(phone, purpose, user)
-        ttl = get_settings().CODE_TTL_MINUTES
-        gateway.send(
-            SmsMessage(
-                phone=phone,
-                purpose=purpose,
-                text=_TEXTS[purpose] % {"code": code, "ttl": ttl},
-                code=code,
-                template=template,
-                variables=dict(variables or {}),
-                channel=channel,
-                ttl_minutes=ttl,
-            )
+        conf = get_settings()
+        ttl = conf.CODE_TTL_MINUTES
+        message = SmsMessage(
+            phone=phone,
+            purpose=purpose,
+            text=_TEXTS[purpose] % {"code": code, "ttl": ttl},
+            code=code,
+            template=template,
+            variables=dict(variables or {}),
+            channel=channel,
+            ttl_minutes=ttl,
         )
+        breaker.call(lambda: gateway.send(message), gateway_breaker())
 
     def send_code(
         self,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from django_lc_phone import breaker, limits
+from django_lc_phone import breaker, identity
 from django_lc_phone.exceptions import InvalidCode, ProviderTimeout, ProviderUnavailable
 from django_lc_phone.ratelimit import Cooldown, Reservation, Slot, Window, retry_after
 from tests.app._api import lc_phone_settings
@@ -146,14 +146,15 @@ def test_the_client_address_trusts_only_the_configured_proxies(
 ) -> None:
     request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     with lc_phone_settings(TRUSTED_PROXIES=proxies):
-        assert limits.client_ip(request) == client
+        assert identity.client_address(request) == client
+        assert identity.client_key(request) == client
 
 
 def test_the_cache_holds_no_phone_number_or_address() -> None:
-    digest = limits.digest("phone", "+8613800138000")
+    digest = identity.digest("phone", "+8613800138000")
     assert "13800138000" not in digest
-    assert digest == limits.digest("phone", "+8613800138000")
-    assert digest != limits.digest("ip", "+8613800138000")
+    assert digest == identity.digest("phone", "+8613800138000")
+    assert digest != identity.digest("ip", "+8613800138000")
 
 
 # --- the circuit breaker ----------------------------------------------------------------------

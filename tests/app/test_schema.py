@@ -31,7 +31,7 @@ EXPECTED: dict[str, tuple[str, str | None, str, str | None]] = {
     "phone/verify/sms-code/": ("post", "ValidateTokenRequest", "202", "Message"),
     "phone/verify/": ("post", "Code", "200", "User"),
     "phone/change/sms-code/": ("post", "Phone", "202", "Message"),
-    "phone/change/": ("post", "PhoneCode", "200", "User"),
+    "phone/change/": ("post", "PhoneCode", "200", "PhoneChanged"),
     "captcha/": ("get", None, "200", "Captcha"),
     "captcha/verify/": ("post", "CaptchaVerify", "200", "ValidateToken"),
     "me/": ("get", None, "200", "User"),
@@ -40,13 +40,17 @@ EXPECTED: dict[str, tuple[str, str | None, str, str | None]] = {
 # component -> (properties, required)
 REQUESTS: dict[str, tuple[set[str], set[str]]] = {
     "SmsCodeRequest": ({"phone", "sms_type", "template", "variables", "validate_token"}, {"phone"}),
-    "PhoneCode": ({"phone", "code"}, {"phone", "code"}),
-    "Signup": ({"phone", "code", "username", "password"}, {"phone", "code"}),
+    # validate_token: a solved CAPTCHA, which a number under attack asks of new clients.
+    "PhoneCode": ({"phone", "code", "validate_token"}, {"phone", "code"}),
+    "Signup": ({"phone", "code", "username", "password", "validate_token"}, {"phone", "code"}),
     "Phone": ({"phone", "validate_token"}, {"phone"}),
-    "Login": ({"phone", "code", "password"}, {"phone"}),
-    "PasswordReset": ({"phone", "code", "password"}, {"phone", "code", "password"}),
+    "Login": ({"phone", "code", "password", "validate_token"}, {"phone"}),
+    "PasswordReset": (
+        {"phone", "code", "password", "validate_token"},
+        {"phone", "code", "password"},
+    ),
     "ValidateTokenRequest": ({"validate_token"}, set()),
-    "Code": ({"code"}, {"code"}),
+    "Code": ({"code", "validate_token"}, {"code"}),
     "CaptchaVerify": ({"captcha_token", "captcha_code"}, {"captcha_token", "captcha_code"}),
 }
 

@@ -107,11 +107,28 @@ def test_refresh_needs_the_users_own_session_or_the_master_key(lc: LC) -> None:
     alice = signup(lc)
     bob = signup(lc, OTHER)
     path = f"users/{alice['objectId']}/refreshSessionToken"
+    unknown = "users/000000000000000000000000/refreshSessionToken"
     assert_error(lc.put(path), 206)
     assert_error(lc.put(path, session=str(bob["sessionToken"])), 206)
-    assert_error(lc.put("users/000000000000000000000000/refreshSessionToken"), 211)
+    assert_error(lc.put(unknown, master=True), 211)  # the master key may know who exists
     assert lc.put(path, master=True).status_code == 200
     assert_error(lc.get("users/me", session=str(alice["sessionToken"])), 211)
+
+
+def test_refresh_without_a_valid_session_answers_every_id_alike(lc: LC) -> None:
+    """Finding 9: refreshSessionToken without a session answered 206 for an existing objectId
+    and 211 for an unknown one: a way to tell which objectIds exist."""
+    alice = signup(lc)
+    bob = signup(lc, OTHER)
+    known = f"users/{alice['objectId']}/refreshSessionToken"
+    unknown = "users/000000000000000000000000/refreshSessionToken"
+    for session in (None, "notavalidsession00000000", str(bob["sessionToken"])):
+        answers = [lc.put(path, session=session) for path in (known, unknown)]
+        assert [(a.status_code, a.content) for a in answers[1:]] == [
+            (answers[0].status_code, answers[0].content)
+        ], session
+    assert_error(lc.put(unknown), 206)
+    assert_error(lc.put(unknown, session="notavalidsession00000000"), 211)
 
 
 # --- password reset ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import sys
 
 import leancloud
 from leancloud import User, cloud
-from sdk_steps import advance, expect_error, outbox, step
+from sdk_steps import advance, expect_error, new_code, step
 
 PHONE = "+8613800138000"
 NEW_PHONE = "+8613900139000"
@@ -21,7 +21,7 @@ PASSWORD = "first-Password-1"
 
 
 def outbox_code(phone, purpose):
-    return [m for m in outbox(phone) if m["purpose"] == purpose][-1]["code"]
+    return new_code(phone, purpose)
 
 
 def main(app_id, app_key, imported_phone, imported_password):

@@ -10,14 +10,14 @@ import sys
 
 import leancloud
 from leancloud import User, cloud
-from sdk_steps import advance, expect_error, outbox, step
+from sdk_steps import advance, expect_error, new_code, step
 
 PHONE = "+8613800138000"
 NEW_PHONE = "+8613900139000"
 
 
 def outbox_code(phone):
-    return outbox(phone)[-1]["code"]
+    return new_code(phone)
 
 
 def main(app_id, app_key):

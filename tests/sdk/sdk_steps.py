@@ -6,6 +6,7 @@ path/to/script.py`` is first on ``sys.path``.
 
 import json
 import os
+import time
 import urllib.parse
 import urllib.request
 
@@ -19,6 +20,26 @@ def outbox(phone):
     url = f"{SERVER}/emulator/v1/messages?mobilePhoneNumber={urllib.parse.quote(phone)}"
     with urllib.request.urlopen(url) as response:
         return json.load(response)["messages"]
+
+
+_read = {}
+
+
+def new_code(phone, purpose=None, timeout=10.0):
+    """The code of the next message to ``phone`` (of ``purpose``) not read before.
+
+    The site sends login, reset and verification codes outside the request that asked for
+    them (so no answer's timing tells who has an account): the message may arrive a moment
+    after the SDK call returns, so wait for it as a person waits for an SMS."""
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = [m for m in outbox(phone) if purpose is None or m["purpose"] == purpose]
+        if len(messages) > _read.get((phone, purpose), 0):
+            _read[(phone, purpose)] = len(messages)
+            return messages[-1]["code"]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no new message for {phone} within {timeout} s")
+        time.sleep(0.05)
 
 
 def advance(seconds):

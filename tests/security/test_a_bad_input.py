@@ -116,7 +116,8 @@ def test_t01_equivalent_formats_share_one_e164_number_and_one_send_limit(
 
 def test_t01_equivalent_formats_share_one_attempt_counter(lc: upstream.CountingApp) -> None:
     """T01: equivalent formats normalise to the same limiter key (here the per-number count of
-    wrong codes: five wrong codes typed five ways lock the one number)."""
+    wrong codes: after five wrong codes typed five ways, the one number asks every new client
+    for a CAPTCHA)."""
     sms = request_code(APIClient())
     lc.calls.clear()
     wrong = "000000" if sms != "000000" else "111111"
@@ -126,7 +127,7 @@ def test_t01_equivalent_formats_share_one_attempt_counter(lc: upstream.CountingA
         failed = post(client, "sms-code/verify/", {"phone": phone, "code": wrong})
         assert_answer(failed, 400, "invalid_code")
     locked = post(APIClient(REMOTE_ADDR=ip(9)), "sms-code/verify/", {"phone": PHONE, "code": sms})
-    assert_answer(locked, 429, "too_many_attempts")
+    assert_answer(locked, 400, "captcha_required")
     assert lc.calls == [("POST", f"/1.1/verifySmsCode/{wrong}")] * 5
     assert sends(PHONE) == 1
 
@@ -229,7 +230,8 @@ def test_t02_voip_is_blocked_when_configured_and_allowed_regions_do_send(
     still send to a mobile number (so the type, not the region, refused)."""
     caplog.set_level(logging.DEBUG)
     voip, mobile = "+445612345678", "+447400123456"
-    blocked = (*settings.LC_PHONE.get("BLOCKED_NUMBER_TYPES", ()), "PREMIUM_RATE", "VOIP")
+    configured: tuple[str, ...] = settings.LC_PHONE.get("BLOCKED_NUMBER_TYPES", ())
+    blocked = (*configured, "PREMIUM_RATE", "VOIP")
     with lc_phone_settings(ALLOWED_REGIONS=["CN", "GB"], BLOCKED_NUMBER_TYPES=blocked):
         refused = post(APIClient(), "sms-code/", {"phone": voip})
         assert_answer(refused, 400, "phone_not_allowed")

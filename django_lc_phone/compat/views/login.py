@@ -13,7 +13,7 @@ from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_object_id, new_password, phone_field, user_json
-from .common import signed_in, validate_token
+from .common import attempt, session_owner, signed_in, validate_token
 
 
 @endpoint("POST", "signup")
@@ -42,7 +42,7 @@ def _phone_signup(call: Call) -> Answer:
     username = call.body.get("username")
     if username is not None and (not isinstance(username, str) or not username.strip()):
         raise ProtocolError(Code.INVALID_USERNAME)
-    with limits.attempt("code", phone, call.request):
+    with attempt(call, "code", phone):
         result = services.signup(
             phone, code, username=username, password=password, request=call.request
         )
@@ -59,13 +59,14 @@ def login(call: Call) -> Answer:
     if not body.get("mobilePhoneNumber"):
         raise ProtocolError(Code.USERNAME_MISSING)
     phone = call.phone = phone_field(body)
+    token = validate_token(call)
     if body.get("smsCode") is not None:
         code = protocol.sms_code(body["smsCode"])
-        user = authenticate(call.request, phone=phone, sms_token=code)
+        user = authenticate(call.request, phone=phone, sms_token=code, validate_token=token)
         failure = Code.INVALID_SMS_CODE
     else:
         password = protocol.password(body.get("password"))
-        user = authenticate(call.request, phone=phone, password=password)
+        user = authenticate(call.request, phone=phone, password=password, validate_token=token)
         failure = Code.PASSWORD_MISMATCH
     if user is None:
         raise ProtocolError(failure)
@@ -95,13 +96,14 @@ def me(call: Call) -> Answer:
 @endpoint("PUT", "refresh_session_token")
 def refresh_session_token(call: Call, object_id: str) -> Answer:
     """``PUT /1.1/users/<id>/refreshSessionToken``: every session of the user ends; the
-    answer carries the one new token. The user's own session or the master key (206)."""
-    user = by_object_id(object_id)
-    if user is None:
-        raise ProtocolError(Code.USER_NOT_FOUND)
-    if not call.master:
-        caller = sessions.user_for(call.session_token)
-        if caller is None or caller.pk != user.pk:
-            raise ProtocolError(Code.SESSION_MISSING)
+    answer carries the one new token. The user's own session (206 without one or for anybody
+    else's id, 211 for an ended one: the same for every id, so ids are not probed) or the
+    master key (211 for an unknown id)."""
+    if call.master:
+        user = by_object_id(object_id)
+        if user is None:
+            raise ProtocolError(Code.USER_NOT_FOUND)
+    else:
+        user, _profile = session_owner(call, object_id)
     token = sessions.rotate(user)
     return Answer(protocol.refresh_answer(object_id, timezone.now(), token))

@@ -13,7 +13,7 @@ from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_phone, new_password, phone_field
-from .common import phone_and_code, session_owner, validate_token
+from .common import attempt, phone_and_code, session_owner, validate_token
 
 
 @endpoint("POST", "password_reset_code")
@@ -32,7 +32,7 @@ def reset_password(call: Call, code: str) -> Answer:
     ``mobilePhoneNumber`` (the JS SDK 4.15.2) the code itself names the number."""
     password = new_password(call.body.get("password"))  # 201 / 218 before the code is spent
     phone, sms_code = phone_and_code(call, "reset_password", code)
-    with limits.attempt("code", phone, call.request):
+    with attempt(call, "code", phone):
         services.reset_password(phone, sms_code, password)
     user = by_phone(phone)
     if user is not None:  # also on commit, through credentials_revoked; now, to be sure
@@ -55,7 +55,12 @@ def update_password(call: Call, object_id: str) -> Answer:
     # per-number and per-IP attempt budget (a guess here is a guess at a login, 219 once spent)
     # and ``user_login_failed`` for lockout tools. A user without a number cannot log in with a
     # password either, so nothing can match.
-    checked = authenticate(call.request, phone=phone, password=old) if phone else None
+    token = validate_token(call)
+    checked = (
+        authenticate(call.request, phone=phone, password=old, validate_token=token)
+        if phone
+        else None
+    )
     if checked is None or checked.pk != user.pk:
         raise ProtocolError(Code.PASSWORD_MISMATCH)
     with transaction.atomic():

@@ -8,7 +8,7 @@ from ...exceptions import InvalidCode
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_phone, phone_field
-from .common import phone_and_code, session_user, validate_token
+from .common import attempt, phone_and_code, session_user, validate_token
 
 # --- phone verification -----------------------------------------------------------------------
 
@@ -16,13 +16,12 @@ from .common import phone_and_code, session_user, validate_token
 @endpoint("POST", "phone_verify_code")
 def request_mobile_phone_verify(call: Call) -> Answer:
     """``POST /1.1/requestMobilePhoneVerify``: a code to the number of the account that has it,
-    unless it is verified already. ``{}`` for every number, with the same limits spent."""
+    unless it is verified already. ``{}`` for every number, with the same limits spent and at
+    once: the send leaves the request."""
     phone = call.phone = phone_field(call.body)
     token = validate_token(call)
     with limits.sending(phone, call.request, validate_token=token):
-        user = by_phone(phone)
-        if user is not None and services.phone_to_verify(user) is not None:
-            services.send_verification_code(phone, validate_token=token)
+        services.send_verification_code_to_number(phone, validate_token=token)
     return Answer({})
 
 
@@ -32,7 +31,7 @@ def verify_mobile_phone(call: Call, code: str) -> Answer:
     ``objectId`` and ``updatedAt``. Without ``mobilePhoneNumber`` (the JS SDK 4.15.2) the
     code itself names the number."""
     phone, sms_code = phone_and_code(call, "verify_phone", code)
-    with limits.attempt("code", phone, call.request):
+    with attempt(call, "code", phone):
         user = by_phone(phone)
         if user is None:
             raise InvalidCode()
@@ -50,7 +49,7 @@ def request_change_phone_number(call: Call) -> Answer:
     user = session_user(call)
     phone = call.phone = phone_field(call.body)
     token = validate_token(call)
-    services.own_session(user)
+    services.prepare_phone_change(user, phone)
     with limits.sending(phone, call.request, validate_token=token):
         services.send_phone_change_code(user, phone, validate_token=token)
     return Answer({})
@@ -64,6 +63,6 @@ def change_phone_number(call: Call) -> Answer:
     phone = call.phone = phone_field(call.body)
     sms_code = protocol.sms_code(call.body.get("code"))
     sessions.keep_on_revoke(call.request, call.session_token)
-    with limits.attempt("code", phone, call.request):
+    with attempt(call, "code", phone):
         profile = services.change_phone(user, phone, sms_code, request=call.request)
     return Answer(protocol.update_answer(str(profile.lc_object_id), profile.updated_at))

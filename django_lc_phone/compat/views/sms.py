@@ -11,7 +11,7 @@ from ...protocol import ProtocolError, bad_request
 from ...wire import Code
 from ..http import Answer, Call, endpoint
 from ..users import phone_field
-from .common import validate_token
+from .common import attempt, validate_token
 
 # A CAPTCHA token and answer as ``auth/phone/captcha/verify/`` accepts them (607 otherwise).
 _CAPTCHA_TOKEN: Final = re.compile(r"[A-Za-z0-9]{4,64}")
@@ -52,7 +52,7 @@ def verify_sms_code(call: Call, code: str) -> Answer:
     """``POST /1.1/verifySmsCode/<code>``: check and spend a generic code (``{}``)."""
     phone = call.phone = phone_field(call.body)
     sms_code = protocol.sms_code(code)
-    with limits.attempt("code", phone, call.request):
+    with attempt(call, "code", phone):
         services.check_code(phone, sms_code)
     return Answer({})
 
@@ -75,6 +75,7 @@ def verify_captcha(call: Call) -> Answer:
         raise ProtocolError(Code.INVALID_CAPTCHA)
     if not isinstance(answer, str) or not answer or len(answer) > _CAPTCHA_ANSWER_MAX:
         raise ProtocolError(Code.INVALID_CAPTCHA)
+    limits.captcha_answer(call.request)  # each answer spends its challenge: bounded
     validate_token = services.verify_captcha(token, answer)
     limits.remember_validate_token(validate_token)  # this site issued it: valid for one code
     return Answer({"validate_token": validate_token})

@@ -1,20 +1,30 @@
 """The user object: ``GET`` / ``PUT /1.1/users/<id>`` and ``/1.1/classes/_User/<id>``, the
-caller's own record only."""
+caller's own record only.
+
+A rename must not tell whether someone else has a name: usernames default to the phone
+number, so a username that looks like a phone number is refused unless it is the caller's own
+number (one answer, whatever exists); a taken email is no different from a free one; and
+every rename spends a small hourly budget of the user's and the client's.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from ... import protocol, services
+from ... import limits, protocol, services
+from ...exceptions import InvalidPhoneNumber
+from ...phone import normalize_phone
 from ...protocol import ProtocolError
 from ...revocation import revoke_other_credentials
+from ...usernames import PLACEHOLDER_EMAIL_DOMAIN
 from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
@@ -28,6 +38,27 @@ from .common import session_owner
 _USER_FIELDS: Final = frozenset({"username", "password", "email"})
 # LeanCloud's way to unset a field: ``{"email": {"__op": "Delete"}}``.
 _DELETE: Final = {"__op": "Delete"}
+# What a phone number typed by a person looks like: digits (any script) and separators.
+_PHONE_SHAPED: Final = re.compile(r"^\+?[\d\s().\-]*\d[\d\s().\-]*$")
+_NOT_OWN_NUMBER: Final = "A username that is a phone number can only be your own number."
+_EMAIL_NOT_SERVED: Final = "This user model keeps emails unique: they cannot be changed here."
+
+
+def _phone_shaped(value: str) -> bool:
+    """Whether ``value`` reads as a phone number (also as a placeholder address,
+    ``+86...@phone.invalid``)."""
+    local = value.removesuffix(f"@{PLACEHOLDER_EMAIL_DOMAIN}")
+    return sum(char.isdigit() for char in local) >= 5 and bool(_PHONE_SHAPED.fullmatch(local))
+
+
+def _own_number(user: AbstractBaseUser, value: str) -> bool:
+    """Whether ``value`` is the caller's own phone number, however it is written."""
+    profile = services.profile_of(user)
+    try:
+        number = normalize_phone(value.removesuffix(f"@{PLACEHOLDER_EMAIL_DOMAIN}"))
+    except InvalidPhoneNumber:
+        return False
+    return profile is not None and bool(profile.phone_e164) and number == profile.phone_e164
 
 
 def _own_user(call: Call, object_id: str) -> AbstractBaseUser:
@@ -44,11 +75,17 @@ def _own_user(call: Call, object_id: str) -> AbstractBaseUser:
 
 
 def _new_username(user: AbstractBaseUser, value: Any) -> str:
-    """A new username: 217 when blank or invalid for the user model, 202 when taken."""
+    """A new username: 217 when blank or invalid for the user model, or a phone number that is
+    not the caller's own (whether or not anybody has it); 202 when taken; 119 when usernames
+    are email addresses (a taken one would tell who has it)."""
     if not isinstance(value, str) or not value.strip():
         raise ProtocolError(Code.INVALID_USERNAME)
+    if _phone_shaped(value) and not _own_number(user, value):
+        raise ProtocolError(Code.INVALID_USERNAME, _NOT_OWN_NUMBER)
     model: Any = type(user)
     field = model._meta.get_field(model.USERNAME_FIELD)
+    if isinstance(field, models.EmailField):
+        raise ProtocolError(Code.OPERATION_FORBIDDEN, _EMAIL_NOT_SERVED)
     try:
         field.clean(value, user)
     except ValidationError as error:
@@ -60,24 +97,26 @@ def _new_username(user: AbstractBaseUser, value: Any) -> str:
 
 
 def _new_email(user: AbstractBaseUser, value: Any) -> str:
-    """A new email address: 125 when invalid, 203 when another user has it (in any case);
-    ``{"__op": "Delete"}`` removes it. 119 when the user model keeps no email."""
+    """A new email address: 125 when invalid; ``{"__op": "Delete"}`` removes it. Whether
+    another user has it makes no difference (the site sends no mail to it and signs nobody in
+    by it, and a refusal would tell who has it): Django's own user model lets two users share
+    one. 119 when the user model keeps no email, or keeps it unique."""
     field_name = email_field(user)
     if field_name is None:
         raise ProtocolError(Code.OPERATION_FORBIDDEN, "These fields cannot be changed here: email.")
+    model: Any = type(user)
+    field = model._meta.get_field(field_name)
+    if field.unique or field_name == model.USERNAME_FIELD:
+        raise ProtocolError(Code.OPERATION_FORBIDDEN, _EMAIL_NOT_SERVED)
     if value == _DELETE:
         return ""
     if not isinstance(value, str) or not value.strip():
         raise ProtocolError(Code.INVALID_EMAIL)
-    model: Any = type(user)
     email = model._default_manager.normalize_email(value.strip())
     try:
-        model._meta.get_field(field_name).clean(email, user)
+        field.clean(email, user)
     except ValidationError:
         raise ProtocolError(Code.INVALID_EMAIL) from None
-    others = model._default_manager.filter(**{f"{field_name}__iexact": email}).exclude(pk=user.pk)
-    if others.exists():
-        raise ProtocolError(Code.EMAIL_TAKEN)
     return str(email)
 
 
@@ -90,10 +129,11 @@ def get_user(call: Call, object_id: str) -> Answer:
 
 @endpoint("PUT", "user_update")
 def update_user(call: Call, object_id: str) -> Answer:
-    """``PUT /1.1/users/<id>`` and ``/1.1/classes/_User/<id>``: ``username`` (202 taken),
-    ``email`` (125 invalid, 203 taken; never marked verified) and ``password`` (218 by the
-    site's validators; the user's other sessions end, the caller's stays). Any other field is
-    refused (119). Every field is checked before any is saved. Answers ``updatedAt`` and
+    """``PUT /1.1/users/<id>`` and ``/1.1/classes/_User/<id>``: ``username`` (202 taken; 217
+    for a phone number not the caller's own), ``email`` (125 invalid; never marked verified)
+    and ``password`` (218 by the site's validators; the user's other sessions end, the
+    caller's stays). Any other field is refused (119). Renames spend ``RENAMES_PER_HOUR``
+    (429). Every field is checked before any is saved. Answers ``updatedAt`` and
     ``objectId``."""
     user = _own_user(call, object_id)
     refused = sorted(set(call.body) - _USER_FIELDS)
@@ -101,6 +141,8 @@ def update_user(call: Call, object_id: str) -> Answer:
         raise ProtocolError(
             Code.OPERATION_FORBIDDEN, f"These fields cannot be changed here: {', '.join(refused)}."
         )
+    if not call.master and ("username" in call.body or "email" in call.body):
+        limits.rename(user.pk, call.request)
     username = _new_username(user, call.body["username"]) if "username" in call.body else None
     email = _new_email(user, call.body["email"]) if "email" in call.body else None
     password = new_password(call.body["password"]) if "password" in call.body else None

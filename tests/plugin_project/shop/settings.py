@@ -20,6 +20,7 @@ MIDDLEWARE = [
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 AUTHENTICATION_BACKENDS = [
     "django_lc_phone.backends.PhoneCodeBackend",
+    "django_lc_phone.backends.PhonePasswordBackend",  # before ModelBackend: lc_phone.E020
     "django.contrib.auth.backends.ModelBackend",
 ]
 # ".invalid" never resolves (RFC 2606): a test that reached for LeanCloud would fail loudly.

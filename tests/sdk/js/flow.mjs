@@ -91,13 +91,25 @@ async function expectError(code, promise) {
 
 // --- the test server's side doors ------------------------------------------------------------
 
-async function outboxCode(phone) {
+// Messages read so far, per number: the site sends login, reset and verification codes
+// outside the request that asked for them (no answer's timing tells who has an account), so
+// a code may arrive a moment after the SDK call returns; wait for it as a person would.
+const read = new Map();
+
+async function outboxCode(phone, timeoutMs = 10000) {
   const url = `${OUTBOX_URL}?mobilePhoneNumber=${encodeURIComponent(phone)}`;
-  const response = await fetch(url);
-  check(response.ok, `outbox answered ${response.status}`);
-  const { messages } = await response.json();
-  check(messages.length > 0, `no message for ${phone}`);
-  return messages[messages.length - 1].code;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(url);
+    check(response.ok, `outbox answered ${response.status}`);
+    const { messages } = await response.json();
+    if (messages.length > (read.get(phone) ?? 0)) {
+      read.set(phone, messages.length);
+      return messages[messages.length - 1].code;
+    }
+    check(Date.now() < deadline, `no new message for ${phone}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function advance(seconds) {
