@@ -1,0 +1,52 @@
+"""Helpers for the tests of the system checks: a correct production configuration, and its
+messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core import checks
+from django.test import override_settings
+
+from django_lc_phone import checks as lc_checks
+
+GOOD_LC_PHONE = {
+    "APP_ID": "real-app-id",
+    "APP_KEY": "real-app-key",
+    "MASTER_KEY": "real-master-key",
+    "SERVER_URL": "https://api.example.com",
+    "ALLOWED_REGIONS": ["CN"],
+}
+SHARED_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",  # never connected to: the checks only look
+    }
+}
+LOCMEM_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_lc_phone.backends.PhoneCodeBackend",
+]
+MODEL_BACKEND_ONLY = ["django.contrib.auth.backends.ModelBackend"]
+
+
+@contextmanager
+def configured(*, debug: bool = False, **lc_phone: str | bool | None) -> Iterator[None]:
+    """A correct production configuration, with ``LC_PHONE`` keys replaced or (None) removed."""
+    value = {k: v for k, v in {**GOOD_LC_PHONE, **lc_phone}.items() if v is not None}
+    with override_settings(
+        LC_PHONE=value, DEBUG=debug, CACHES=SHARED_CACHE, AUTHENTICATION_BACKENDS=BACKENDS
+    ):
+        yield
+
+
+def lc_phone_messages() -> list[checks.CheckMessage]:
+    """What ``manage.py check`` reports under the ``lc_phone`` tag."""
+    return checks.run_checks(tags=[lc_checks.TAG])
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[str]:
+    """The ids, sorted."""
+    return sorted(str(m.id) for m in messages)
