@@ -18,15 +18,19 @@ import phonenumbers
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core import checks
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.memcached import BaseMemcachedCache
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from . import redis_policy
 from .compat import LOCAL_PROVIDERS
-from .conf import get_settings, unknown_keys
+from .conf import RENAMED, get_settings, given_as, unknown_keys, user_settings
 from .validation import imported, invalid_keys, problems
 
 TAG: Final = "lc_phone"
@@ -34,8 +38,14 @@ BACKENDS: Final = (
     "django_lc_phone.backends.PhoneCodeBackend",
     "django_lc_phone.backends.PhonePasswordBackend",
 )
-# Cache backends whose state lives in one process (or nowhere): limits are not shared.
-_PER_PROCESS_CACHES: Final = (LocMemCache, DummyCache)
+# Cache backends that lose the limits (lockouts, cooldowns, budgets), and how (E012).
+_LOSSY_CACHES: Final[tuple[tuple[type[BaseCache], str], ...]] = (
+    (LocMemCache, "lives in one process and culls entries beyond MAX_ENTRIES"),
+    (DummyCache, "stores nothing"),
+    (BaseMemcachedCache, "evicts the least recently used keys when memcached is full"),
+    (FileBasedCache, "culls entries beyond MAX_ENTRIES"),
+    (DatabaseCache, "culls entries beyond MAX_ENTRIES"),
+)
 _CREDENTIALS: Final = ("APP_ID", "APP_KEY", "SERVER_URL")
 _COMPAT_CREDENTIALS: Final = ("APP_ID", "APP_KEY")
 
@@ -51,15 +61,26 @@ class Messages:
     W001 = "LC_PHONE has unknown keys: {keys}."
     W002 = "No django_lc_phone backend is in AUTHENTICATION_BACKENDS."
     W003 = "LC_PHONE['SERVER_URL'] is not https while DEBUG is off."
-    W004 = "The limits' cache is per-process ({backend}); limits are not shared between workers."
     E006 = "No country may receive codes: LC_PHONE['ALLOWED_REGIONS'] is empty."
     E007 = "LC_PHONE['{key}'] has unknown types: {types}."
-    E008 = "LC_PHONE['CACHE'] {alias!r} is not in CACHES."
+    E008 = "LC_PHONE['{key}'] {alias!r} is not in CACHES."
     E009 = "LC_PHONE['{key}'] {path!r} cannot be imported."
     W005 = "The local provider's SMS gateway is {path!r} while DEBUG is off: no SMS reaches anyone."
     E010 = "The LeanCloud-compatible endpoints (lc_compat) are served but LC_PHONE has no {keys}."
     E011 = "{setting} is {value}: it must be {expected}."
+    E012 = "The limits' cache {alias!r} ({backend}) {reason}: lockouts and cooldowns do not hold."
+    E013 = (
+        "The limits' cache {alias!r} is a Redis server whose maxmemory-policy is {policy!r}: "
+        "at maxmemory it evicts keys, lockouts and cooldowns included. It must be "
+        f"{redis_policy.NO_EVICTION!r}."
+    )
     E014 = "The system check {check} crashed ({error})."
+    W006 = (
+        "Could not read the maxmemory-policy of the limits' cache {alias!r} (Redis: {error}); "
+        f"it must be {redis_policy.NO_EVICTION!r}."
+    )
+    W007 = "Cannot tell whether the limits' cache {alias!r} ({backend}) evicts keys."
+    W008 = "LC_PHONE['{old}'] is deprecated: it was renamed LC_PHONE['{new}']."
 
 
 class Hints:
@@ -76,7 +97,6 @@ class Hints:
     W001 = "Check the spelling against docs/settings.md."
     W002 = f"Add {BACKENDS[0]!r} and/or {BACKENDS[1]!r}."
     W003 = "LeanCloud credentials and session tokens must not travel in clear text."
-    W004 = "Use a shared cache such as Redis or Memcached in production."
     E006 = (
         "Set ALLOWED_REGIONS (e.g. ['CN']) or DEFAULT_REGION; '*' allows every country, which "
         "invites SMS pumping."
@@ -93,10 +113,29 @@ class Hints:
         "the /1.1/ endpoints is refused (an empty app key would let anybody sign one)."
     )
     E011 = "docs/settings.md says what each key takes; the checks that read this key wait for it."
+    E012 = (
+        "Give LC_PHONE['CACHE'] a cache every worker shares and that never evicts: Redis with "
+        "maxmemory-policy noeviction."
+    )
+    E013 = (
+        f"Set maxmemory-policy {redis_policy.NO_EVICTION} on that server, or give the limits a "
+        "Redis of their own: every limit key carries an expiry, so the volatile-* policies "
+        "evict them too."
+    )
     E014 = (
         "This is a bug in django-lc-phone: please report it. Calling "
         "django_lc_phone.checks.{check}() in manage.py shell shows the traceback."
     )
+    W006 = (
+        "Make sure the server is up and never evicts (maxmemory-policy noeviction, or maxmemory "
+        "0): every limit key carries an expiry, so the volatile-* policies evict them too. "
+        "Managed Redis services often disable CONFIG: look the policy up in their console."
+    )
+    W007 = (
+        "Lockouts and cooldowns live in it: make sure every worker shares it and it never "
+        "evicts, then add lc_phone.W007 to SILENCED_SYSTEM_CHECKS."
+    )
+    W008 = "Rename the key; the old name is read only while the new one is not set."
 
 
 CheckResult = list[checks.CheckMessage]
@@ -248,6 +287,17 @@ def check_unknown_keys(app_configs: AppConfigs = None, **kwargs: Any) -> CheckRe
     return [_warning("W001", keys=", ".join(unknown))] if unknown else []
 
 
+@_register()
+def check_renamed_keys(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """W008: no key goes by its old name."""
+    given = user_settings()
+    return [
+        _warning("W008", old=old, new=new)
+        for old, new in RENAMED.items()
+        if given.get(old) is not None
+    ]
+
+
 @_register(checks.Tags.security)
 def check_backends(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
     """W002: one of our authentication backends (or a subclass) is enabled."""
@@ -280,19 +330,35 @@ def check_server_url(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResu
 
 @_register(checks.Tags.caches)
 def check_cache(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
-    """E008: the limits' cache exists; W004: it is shared between processes (unless DEBUG)."""
-    if not _valid("CACHE", "CACHE_ALIAS"):
+    """E008: the limits' cache exists; unless DEBUG is on, E012 / E013: it keeps every limit
+    (shared by every worker, never evicting), W006 / W007: or we cannot tell."""
+    key = given_as("CACHE")
+    if not _valid(key):
         return []
     alias = get_settings().CACHE
     if alias not in settings.CACHES:
-        return [_error("E008", alias=alias)]
+        return [_error("E008", key=key, alias=alias)]
     if settings.DEBUG:
         return []
-    cache = caches[alias]
-    if isinstance(cache, _PER_PROCESS_CACHES):
-        backend = f"{type(cache).__module__}.{type(cache).__qualname__}"
-        return [_warning("W004", backend=backend)]
-    return []
+    return _eviction(alias)
+
+
+def _eviction(alias: str) -> CheckResult:
+    """What the cache ``alias`` does to the limits when it fills up, if it may lose them."""
+    backend = imported(settings.CACHES[alias].get("BACKEND", ""))
+    if not isinstance(backend, type):
+        return []  # Django refuses it at first use (InvalidCacheBackendError): not our setting
+    name = f"{backend.__module__}.{backend.__qualname__}"
+    for lossy, reason in _LOSSY_CACHES:
+        if issubclass(backend, lossy):
+            return [_error("E012", alias=alias, backend=name, reason=reason)]
+    if not redis_policy.is_redis(backend):
+        return [_warning("W007", alias=alias, backend=name)]
+    try:
+        policy = redis_policy.read(redis_policy.client_of(caches[alias]))
+    except Exception as exc:  # unreachable, CONFIG disabled, a pool we cannot copy...
+        return [_warning("W006", alias=alias, error=type(exc).__name__)]
+    return [_error("E013", alias=alias, policy=policy.policy)] if policy.evicts else []
 
 
 @_register()

@@ -154,6 +154,10 @@ RATE_LIMIT_KEYS: Final = (
 )
 
 
+# Keys that were renamed, old name to new: the old one is read while the new one is not set.
+RENAMED: Final = {"CACHE_ALIAS": "CACHE"}
+
+
 @dataclass(frozen=True)
 class LcPhoneSettings:
     """Typed view of ``LC_PHONE``; secrets are left out of ``repr``."""
@@ -240,10 +244,19 @@ def get_settings() -> LcPhoneSettings:
     merged["ALLOWED_REGIONS"] = _regions(merged["ALLOWED_REGIONS"], merged["DEFAULT_REGION"])
     merged["BLOCKED_NUMBER_TYPES"] = _names(merged["BLOCKED_NUMBER_TYPES"])
     merged["CODE_NUMBER_TYPES"] = _names(merged["CODE_NUMBER_TYPES"])
-    if merged["CACHE_ALIAS"] is not None and "CACHE" not in given:
-        merged["CACHE"] = merged["CACHE_ALIAS"]  # the old name, still honoured
+    for key in RENAMED.values():
+        merged[key] = merged[given_as(key)]  # an old name is still honoured
     names = {f.name for f in fields(LcPhoneSettings)}
     return LcPhoneSettings(**{k: v for k, v in merged.items() if k in names})
+
+
+def given_as(key: str) -> str:
+    """The key of ``LC_PHONE`` that sets ``key``: its old name while only that one is set."""
+    given = user_settings()
+    for old, new in RENAMED.items():
+        if new == key and new not in given and given.get(old) is not None:
+            return old
+    return key
 
 
 # What a list of names may come as (order matters to none of them).

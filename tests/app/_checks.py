@@ -21,7 +21,9 @@ GOOD_LC_PHONE = {
 SHARED_CACHE = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:6379/15",  # never connected to: the checks only look
+        # Never connected to: the redis_never_evicts fixture answers for it
+        # (tests/app/test_checks_cache.py asks real servers).
+        "LOCATION": "redis://127.0.0.1:6379/15",
     }
 }
 LOCMEM_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

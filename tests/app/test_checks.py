@@ -9,7 +9,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core import checks
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import modify_settings, override_settings
@@ -26,6 +25,9 @@ from tests.app._checks import (
     lc_phone_messages,
 )
 
+# SHARED_CACHE's Redis answers as one that never evicts (tests/app/conftest.py).
+pytestmark = pytest.mark.usefixtures("redis_never_evicts")
+
 E001_HINT = "Set APP_ID, APP_KEY and SERVER_URL (your app's bound API domain)."
 E002_HINT = "Use 'leancloud' or the dotted path of a PhoneAuthProvider class."
 E004_HINT = (
@@ -40,10 +42,6 @@ class OtherProvider(PhoneAuthProvider):
 
 class MyPhonePasswordBackend(PhonePasswordBackend):
     """A project's own subclass of one of our backends."""
-
-
-class SharedLocMemCache(LocMemCache):
-    """Still per-process, whatever its name says."""
 
 
 # --- a correct configuration ------------------------------------------------------------------
@@ -63,9 +61,9 @@ def test_every_check_is_registered_with_the_lc_phone_tag() -> None:
         assert found == [
             "lc_phone.E001",
             "lc_phone.E004",
+            "lc_phone.E012",
             "lc_phone.W001",
             "lc_phone.W002",
-            "lc_phone.W004",
         ]
         with pytest.raises(SystemCheckError, match=r"lc_phone\.E001"):
             call_command("check")
@@ -82,7 +80,7 @@ def test_the_test_settings_warn_only_about_http_and_maybe_the_cache() -> None:
     """The suite's own settings: an http emulator URL, and locmem unless Redis is there."""
     expected = ["lc_phone.W003"]
     if settings.CACHES["default"]["BACKEND"].endswith(".LocMemCache"):
-        expected.append("lc_phone.W004")
+        expected.append("lc_phone.E012")
     assert ids(lc_phone_messages()) == sorted(expected)
 
 
@@ -292,36 +290,6 @@ def test_w003_not_with_debug_on_https_or_another_provider() -> None:
         assert lc_checks.check_server_url() == []
     with configured(SERVER_URL="http://api.example.com", PROVIDER=f"{__name__}.OtherProvider"):
         assert lc_checks.check_server_url() == []
-
-
-# --- W004: per-process cache --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.cache.backends.dummy.DummyCache",
-        f"{__name__}.SharedLocMemCache",
-    ],
-)
-def test_w004_per_process_cache_with_debug_off(backend: str) -> None:
-    with configured(), override_settings(CACHES={"default": {"BACKEND": backend}}):
-        assert lc_checks.check_cache() == [
-            checks.Warning(
-                f"The limits' cache is per-process ({backend}); limits are not shared "
-                "between workers.",
-                hint="Use a shared cache such as Redis or Memcached in production.",
-                id="lc_phone.W004",
-            )
-        ]
-
-
-def test_w004_not_with_debug_on_or_a_shared_cache() -> None:
-    with configured(debug=True), override_settings(CACHES=LOCMEM_CACHE):
-        assert lc_checks.check_cache() == []
-    with configured():
-        assert lc_checks.check_cache() == []
 
 
 # --- E005: master-key SMS without a master key --------------------------------------------------

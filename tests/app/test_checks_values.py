@@ -16,6 +16,8 @@ from django_lc_phone import conf, validation
 from django_lc_phone.providers.base import PhoneAuthProvider
 from tests.app._checks import GOOD_LC_PHONE, configured, ids
 
+pytestmark = pytest.mark.usefixtures("redis_never_evicts")
+
 NAN = float("nan")
 
 
@@ -124,7 +126,7 @@ WRONG: dict[str, list[Any]] = {
     "CIRCUIT_FAILURES": NOT_COUNT,
     "CIRCUIT_RESET_TIMEOUT": NOT_POSITIVE,
     "CACHE": [*NOT_STR, "no-such-alias"],
-    "CACHE_ALIAS": NOT_STR_OR_NONE,
+    "CACHE_ALIAS": [*NOT_STR_OR_NONE, "no-such-alias"],
     "SIGN_MAX_AGE": NOT_COUNT,
     "SEND_IN_BACKGROUND": NOT_FLAG,
     "TASK_BACKEND": NOT_STR,
