@@ -154,6 +154,10 @@ RATE_LIMIT_KEYS: Final = (
 )
 
 
+# Keys that were renamed, old name to new: the old one is read while the new one is not set.
+RENAMED: Final = {"CACHE_ALIAS": "CACHE"}
+
+
 @dataclass(frozen=True)
 class LcPhoneSettings:
     """Typed view of ``LC_PHONE``; secrets are left out of ``repr``."""
@@ -215,40 +219,70 @@ class LcPhoneSettings:
 
 
 def user_settings() -> dict[str, Any]:
-    """``settings.LC_PHONE`` as given (an empty dict when unset)."""
+    """``settings.LC_PHONE`` as given (an empty dict when unset, or when not a dict: check
+    ``lc_phone.E011`` reports that)."""
     value = getattr(settings, SETTING_NAME, None) or {}
     return dict(value) if isinstance(value, dict) else {}
 
 
 def unknown_keys() -> list[str]:
     """Keys of ``LC_PHONE`` that are not settings (typos the checks warn about)."""
-    return sorted(set(user_settings()) - set(DEFAULTS))
+    return sorted(str(key) for key in set(user_settings()) - set(DEFAULTS))
 
 
 @functools.cache
 def get_settings() -> LcPhoneSettings:
-    """The effective settings; cached until ``LC_PHONE`` changes."""
-    merged = {**DEFAULTS, **{k: v for k, v in user_settings().items() if k in DEFAULTS}}
-    templates = merged["SMS_TEMPLATES"] or ()
-    # A lone name is one template, not a tuple of its characters.
-    merged["SMS_TEMPLATES"] = (templates,) if isinstance(templates, str) else tuple(templates)
+    """The effective settings; cached until ``LC_PHONE`` changes.
+
+    Values of the documented shapes are normalized (a lone template name is one template,
+    region codes are upper-cased); any other value is kept as given, never refused here: the
+    system checks read these settings to report it (``lc_phone.E011``).
+    """
+    given = user_settings()
+    merged = {**DEFAULTS, **{k: v for k, v in given.items() if k in DEFAULTS}}
+    merged["SMS_TEMPLATES"] = _names(merged["SMS_TEMPLATES"])
     merged["ALLOWED_REGIONS"] = _regions(merged["ALLOWED_REGIONS"], merged["DEFAULT_REGION"])
-    merged["BLOCKED_NUMBER_TYPES"] = tuple(merged["BLOCKED_NUMBER_TYPES"] or ())
-    merged["CODE_NUMBER_TYPES"] = tuple(merged["CODE_NUMBER_TYPES"] or ())
-    if merged["CACHE_ALIAS"] is not None and "CACHE" not in user_settings():
-        merged["CACHE"] = merged["CACHE_ALIAS"]  # the old name, still honoured
+    merged["BLOCKED_NUMBER_TYPES"] = _names(merged["BLOCKED_NUMBER_TYPES"])
+    merged["CODE_NUMBER_TYPES"] = _names(merged["CODE_NUMBER_TYPES"])
+    for key in RENAMED.values():
+        merged[key] = merged[given_as(key)]  # an old name is still honoured
     names = {f.name for f in fields(LcPhoneSettings)}
     return LcPhoneSettings(**{k: v for k, v in merged.items() if k in names})
 
 
-def _regions(value: Any, default_region: str | None) -> tuple[str, ...] | None:
+def given_as(key: str) -> str:
+    """The key of ``LC_PHONE`` that sets ``key``: its old name while only that one is set."""
+    given = user_settings()
+    for old, new in RENAMED.items():
+        if new == key and new not in given and given.get(old) is not None:
+            return old
+    return key
+
+
+# What a list of names may come as (order matters to none of them).
+COLLECTIONS: Final = (list, tuple, set, frozenset)
+
+
+def _names(value: Any) -> Any:
+    """A tuple of names; a lone name is one name, not a tuple of its characters."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value) if isinstance(value, COLLECTIONS) else value
+
+
+def _regions(value: Any, default_region: Any) -> Any:
     """Upper-case region codes; None means every region ("*")."""
     if value == "*" or value == ("*",) or value == ["*"]:
         return None
     if value is None:
-        return (default_region.upper(),) if default_region else ()
-    values = (value,) if isinstance(value, str) else tuple(value)
-    return tuple(str(region).upper() for region in values)
+        given = isinstance(default_region, str) and default_region
+        return (default_region.upper(),) if given else ()
+    values = _names(value)
+    if not isinstance(values, tuple):
+        return values
+    return tuple(region.upper() if isinstance(region, str) else region for region in values)
 
 
 # Settings whose change (``override_settings`` in tests) invalidates what was built from them:

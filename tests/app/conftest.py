@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from rest_framework.test import APIClient
 
+from django_lc_phone import redis_policy
 from tests import upstream
 
 
@@ -23,3 +24,11 @@ def lc(db: None) -> Iterator[upstream.CountingApp]:
 def api() -> APIClient:
     """A DRF test client."""
     return APIClient()
+
+
+@pytest.fixture
+def redis_never_evicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Redis cache answers the system checks as a server whose maxmemory-policy is
+    noeviction, without being asked (tests/app/test_checks_cache.py asks real servers)."""
+    never = redis_policy.MemoryPolicy(redis_policy.NO_EVICTION, 0)
+    monkeypatch.setattr(redis_policy, "read", lambda client: never)

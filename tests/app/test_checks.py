@@ -3,41 +3,30 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core import checks
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import modify_settings, override_settings
 
 from django_lc_phone import checks as lc_checks
 from django_lc_phone.backends import PhonePasswordBackend
+from django_lc_phone.providers.base import PhoneAuthProvider
+from tests.app._checks import (
+    GOOD_LC_PHONE,
+    LOCMEM_CACHE,
+    MODEL_BACKEND_ONLY,
+    configured,
+    ids,
+    lc_phone_messages,
+)
 
-GOOD_LC_PHONE = {
-    "APP_ID": "real-app-id",
-    "APP_KEY": "real-app-key",
-    "MASTER_KEY": "real-master-key",
-    "SERVER_URL": "https://api.example.com",
-    "ALLOWED_REGIONS": ["CN"],
-}
-SHARED_CACHE = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:6379/15",  # never connected to: the checks only look
-    }
-}
-LOCMEM_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "django_lc_phone.backends.PhoneCodeBackend",
-]
-MODEL_BACKEND_ONLY = ["django.contrib.auth.backends.ModelBackend"]
+# SHARED_CACHE's Redis answers as one that never evicts (tests/app/conftest.py).
+pytestmark = pytest.mark.usefixtures("redis_never_evicts")
 
 E001_HINT = "Set APP_ID, APP_KEY and SERVER_URL (your app's bound API domain)."
 E002_HINT = "Use 'leancloud' or the dotted path of a PhoneAuthProvider class."
@@ -47,36 +36,12 @@ E004_HINT = (
 )
 
 
-class OtherProvider:
+class OtherProvider(PhoneAuthProvider):
     """A provider that is not LeanCloud's: it needs no LeanCloud credentials."""
 
 
 class MyPhonePasswordBackend(PhonePasswordBackend):
     """A project's own subclass of one of our backends."""
-
-
-class SharedLocMemCache(LocMemCache):
-    """Still per-process, whatever its name says."""
-
-
-@contextmanager
-def configured(*, debug: bool = False, **lc_phone: str | bool | None) -> Iterator[None]:
-    """A correct production configuration, with ``LC_PHONE`` keys replaced or (None) removed."""
-    value = {k: v for k, v in {**GOOD_LC_PHONE, **lc_phone}.items() if v is not None}
-    with override_settings(
-        LC_PHONE=value, DEBUG=debug, CACHES=SHARED_CACHE, AUTHENTICATION_BACKENDS=BACKENDS
-    ):
-        yield
-
-
-def lc_phone_messages() -> list[checks.CheckMessage]:
-    """What ``manage.py check`` reports under the ``lc_phone`` tag."""
-    return checks.run_checks(tags=[lc_checks.TAG])
-
-
-def ids(messages: list[checks.CheckMessage]) -> list[str]:
-    """The ids, sorted."""
-    return sorted(str(m.id) for m in messages)
 
 
 # --- a correct configuration ------------------------------------------------------------------
@@ -96,9 +61,10 @@ def test_every_check_is_registered_with_the_lc_phone_tag() -> None:
         assert found == [
             "lc_phone.E001",
             "lc_phone.E004",
+            "lc_phone.E012",
+            "lc_phone.E020",
             "lc_phone.W001",
             "lc_phone.W002",
-            "lc_phone.W004",
         ]
         with pytest.raises(SystemCheckError, match=r"lc_phone\.E001"):
             call_command("check")
@@ -115,8 +81,8 @@ def test_the_test_settings_warn_only_about_http_and_maybe_the_cache() -> None:
     """The suite's own settings: an http emulator URL, and locmem unless Redis is there."""
     expected = ["lc_phone.W003"]
     if settings.CACHES["default"]["BACKEND"].endswith(".LocMemCache"):
-        expected.append("lc_phone.W004")
-    assert ids(lc_phone_messages()) == expected
+        expected.append("lc_phone.E012")
+    assert ids(lc_phone_messages()) == sorted(expected)
 
 
 # --- E001: credentials ------------------------------------------------------------------------
@@ -305,10 +271,17 @@ W003 = checks.Warning(
 )
 
 
-@pytest.mark.parametrize("url", ["http://api.example.com", "api.example.com", "ftp://x.example"])
+@pytest.mark.parametrize("url", ["http://api.example.com", "HTTP://api.example.com/"])
 def test_w003_server_url_not_https_with_debug_off(url: str) -> None:
     with configured(SERVER_URL=url):
         assert lc_checks.check_server_url() == [W003]
+
+
+@pytest.mark.parametrize("url", ["api.example.com", "ftp://x.example"])
+def test_w003_leaves_a_url_that_is_not_http_to_e011(url: str) -> None:
+    with configured(SERVER_URL=url):
+        assert lc_checks.check_server_url() == []
+        assert ids(lc_phone_messages()) == ["lc_phone.E011"]
 
 
 def test_w003_not_with_debug_on_https_or_another_provider() -> None:
@@ -318,36 +291,6 @@ def test_w003_not_with_debug_on_https_or_another_provider() -> None:
         assert lc_checks.check_server_url() == []
     with configured(SERVER_URL="http://api.example.com", PROVIDER=f"{__name__}.OtherProvider"):
         assert lc_checks.check_server_url() == []
-
-
-# --- W004: per-process cache --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.cache.backends.dummy.DummyCache",
-        f"{__name__}.SharedLocMemCache",
-    ],
-)
-def test_w004_per_process_cache_with_debug_off(backend: str) -> None:
-    with configured(), override_settings(CACHES={"default": {"BACKEND": backend}}):
-        assert lc_checks.check_cache() == [
-            checks.Warning(
-                f"The limits' cache is per-process ({backend}); limits are not shared "
-                "between workers.",
-                hint="Use a shared cache such as Redis or Memcached in production.",
-                id="lc_phone.W004",
-            )
-        ]
-
-
-def test_w004_not_with_debug_on_or_a_shared_cache() -> None:
-    with configured(debug=True), override_settings(CACHES=LOCMEM_CACHE):
-        assert lc_checks.check_cache() == []
-    with configured():
-        assert lc_checks.check_cache() == []
 
 
 # --- E005: master-key SMS without a master key --------------------------------------------------
@@ -407,6 +350,19 @@ def test_e007_unknown_number_types() -> None:
                 id="lc_phone.E007",
             )
         ]
+
+
+def test_e007_unknown_types_that_may_receive_codes() -> None:
+    with configured(CODE_NUMBER_TYPES=("MOBILE", "mobile", "CELL")):  # type: ignore[arg-type]
+        assert lc_checks.check_sms_destinations() == [
+            checks.Error(
+                "LC_PHONE['CODE_NUMBER_TYPES'] has unknown types: mobile, CELL.",
+                hint="Use names of phonenumbers.PhoneNumberType, e.g. 'PREMIUM_RATE'.",
+                id="lc_phone.E007",
+            )
+        ]
+    with configured(CODE_NUMBER_TYPES="MOBILE"):  # a lone name is one name
+        assert lc_checks.check_sms_destinations() == []
 
 
 def test_e008_the_limits_cache_is_not_configured() -> None:
