@@ -115,7 +115,7 @@ def outbox_clock_advance(seconds: float) -> None:
 
 
 def captcha_answer(local: bool, token: str) -> str:
-    """The emulator's answer (the local CAPTCHA keeps only a hash: a wrong answer then)."""
+    """The emulator's answer (the local CAPTCHA's is in no store: a wrong answer then)."""
     if local:
         return "XXXX"
     from django_lc_phone.emulator import captcha

@@ -48,7 +48,7 @@ CODES: Final[tuple[tuple[type[LcPhoneError], int], ...]] = (
     (UsernameTaken, Code.USERNAME_TAKEN),
     (PhoneUnavailable, Code.PHONE_TAKEN),
     (CaptchaRequired, Code.CAPTCHA_TOKEN_MISSING),
-    (InvalidCaptcha, Code.INVALID_CAPTCHA),
+    (InvalidCaptcha, Code.INVALID_CAPTCHA),  # wrong, spent or expired: LeanCloud has one code
     (NoPhone, Code.PHONE_MISSING),
     (NotAllowed, Code.OPERATION_FORBIDDEN),
     (SessionExpired, Code.USER_NOT_FOUND),
