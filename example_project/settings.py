@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI and Redoc from the installed package, at a pinned version: /api/docs/ needs
+    # no CDN (the `example` extra installs it).
+    "drf_spectacular_sidecar",
     "django_lc_phone",
     "example_project.apps.ExampleProjectConfig",
 ]
@@ -232,4 +235,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": __version__,
     # The schema documents the phone API, not its own endpoint.
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from validator.swagger.io either: the page asks nothing of another host.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
