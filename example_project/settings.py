@@ -217,10 +217,12 @@ elif USE_EMULATOR:
 else:
     LC_PHONE["SERVER_URL"] = LEANCLOUD_SERVER_URL
 
+# The phone backends before ModelBackend: a phone number typed as a username (in the admin,
+# say) then spends the phone's password budget before any other backend sees it.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "django_lc_phone.backends.PhoneCodeBackend",
     "django_lc_phone.backends.PhonePasswordBackend",
+    "django_lc_phone.backends.PhoneCodeBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
