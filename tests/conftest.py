@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from django_lc_phone.captcha import tokens
 from django_lc_phone.emulator import Emulator, RunningServer
 from django_lc_phone.leancloud import LeanCloudClient, RetryPolicy
 from django_lc_phone.leancloud.inprocess import wsgi_session
@@ -80,6 +79,8 @@ def captcha_answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
     Its image names the answer nowhere and nothing stores it, so this records what the image
     was drawn from as the token is issued."""
+    from django_lc_phone.captcha import tokens
+
     answers: dict[str, str] = {}
     issue = tokens.issue
 

@@ -123,11 +123,11 @@ def test_the_first_settings_block_runs_as_pasted_against_the_emulator(project: P
     """Finding 19: the quickstart's settings block read ``os.environ["LEANCLOUD_APP_ID"]`` and
     two more variables it never named, so pasting it gave a ``KeyError``. Now it is the
     emulator's, with its demo credentials: ``check`` is clean and a number signs up."""
+    check = _run(project, "check", "--fail-level", "WARNING")
+    assert "System check identified no issues" in check.stdout
     settings = project / "quicksite" / "settings.py"
     pasted = settings.read_text(encoding="utf-8")
     assert pasted.count(DOCUMENTED_URL) == 1
-    check = _run(project, "check", "--fail-level", "WARNING")
-    assert "System check identified no issues" in check.stdout
 
     with _emulator() as url:
         settings.write_text(pasted.replace(DOCUMENTED_URL, url), encoding="utf-8")
