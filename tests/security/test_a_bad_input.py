@@ -229,7 +229,8 @@ def test_t02_voip_is_blocked_when_configured_and_allowed_regions_do_send(
     still send to a mobile number (so the type, not the region, refused)."""
     caplog.set_level(logging.DEBUG)
     voip, mobile = "+445612345678", "+447400123456"
-    blocked = (*settings.LC_PHONE.get("BLOCKED_NUMBER_TYPES", ()), "PREMIUM_RATE", "VOIP")
+    configured: Any = settings.LC_PHONE.get("BLOCKED_NUMBER_TYPES", ())  # mypy sees an object
+    blocked = (*configured, "PREMIUM_RATE", "VOIP")
     with lc_phone_settings(ALLOWED_REGIONS=["CN", "GB"], BLOCKED_NUMBER_TYPES=blocked):
         refused = post(APIClient(), "sms-code/", {"phone": voip})
         assert_answer(refused, 400, "phone_not_allowed")
