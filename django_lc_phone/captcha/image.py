@@ -80,9 +80,10 @@ def _resampled(stroke: Sequence[Point], count: int = _POINTS) -> list[Point]:
 
 
 def _fragment(stroke: Stroke) -> list[Point]:
-    """A random stretch of a stroke: 35% to 70% of it."""
+    """A random stretch of a stroke: a quarter to nearly half of it (short enough to read as
+    a scratch, not as a character)."""
     points = _resampled(stroke, 40)
-    size = _random.randint(14, 28)
+    size = _random.randint(10, 18)
     start = _random.randint(0, len(points) - size)
     return points[start : start + size]
 
