@@ -106,7 +106,8 @@ def _crossing(width: float) -> list[Point]:
 
 @dataclass(frozen=True)
 class _Wave:
-    """Moves every point by two sine waves, one across and one along the image."""
+    """Moves every point by two sine waves, one across and one along the image, and a jitter
+    of its own."""
 
     ax: float
     ay: float
