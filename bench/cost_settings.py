@@ -12,10 +12,15 @@ from typing import Any
 from bench.settings import *  # noqa: F403 - the benchmarked site's settings
 from bench.settings import LC_PHONE, USE_EMULATOR
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The caches are the example site's own in local memory: cost.run() unsets EXAMPLE_REDIS_URL.
 _LC_PHONE: dict[str, Any] = {**LC_PHONE, "SMS_RESEND_COOLDOWN": None}
 LC_PHONE = _LC_PHONE
+# The walk moves the clocks past resend windows (cost.Walker.code), so the limits run on the
+# clock the example site uses with DEBUG; the figure runs with DEBUG off, as sites do.
 if USE_EMULATOR:
     LC_PHONE["HTTP_SESSION_FACTORY"] = "bench.figures.cost.session"
+    LC_PHONE["CLOCK"] = "example_project.emulator.now"
+else:
+    LC_PHONE["CLOCK"] = "example_project.outbox.now"
 # Django's test client calls itself "testserver".
 ALLOWED_HOSTS = ["testserver"]

@@ -97,9 +97,22 @@ class CaptchaRequired(LcPhoneError):
 
 
 class InvalidCaptcha(LcPhoneError):
-    """A wrong CAPTCHA answer or an unknown or expired challenge."""
+    """A wrong CAPTCHA answer (or a challenge this site did not issue); the subclasses say
+    when the challenge itself can no longer be answered."""
 
-    default_message = "The CAPTCHA answer is wrong or has expired."
+    default_message = "The CAPTCHA answer is wrong."
+
+
+class CaptchaSpent(InvalidCaptcha):
+    """The challenge was answered before (right or wrong: one try each)."""
+
+    default_message = "This CAPTCHA was already answered. Ask for a new one."
+
+
+class CaptchaExpired(InvalidCaptcha):
+    """The challenge is too old to answer."""
+
+    default_message = "This CAPTCHA has expired. Ask for a new one."
 
 
 class NoPhone(LcPhoneError):

@@ -4,20 +4,20 @@ With ``LC_PHONE_PROVIDER=local`` there is no emulator: codes go through the SMS 
 that gateway is the console or the locmem one, ``/emulator/v1/messages`` (JSON, the emulator's
 shape) and ``/emulator/`` (the inbox page) show what it sent, in this process; and
 ``/emulator/v1/clock`` moves the clock of the site's limits, as the emulator's clock does in
-emulator mode, so a demo can skip the resend cooldown.
+emulator mode, so a demo can skip the resend cooldown. They are test controls with no
+credentials: ``urls.py`` mounts them only with DEBUG.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from django_lc_phone.emulator.clock import Clock
 from django_lc_phone.emulator.inbox import render_inbox
 from django_lc_phone.exceptions import InvalidPhoneNumber
 from django_lc_phone.phone import normalize_phone
@@ -77,27 +77,34 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return HttpResponse(render_inbox([as_json(m) for m in sent()], base))
 
 
-_offset_lock = threading.Lock()
-_offset = 0.0
+# The same clock as the emulator's, so its bounds (clock.MAX_OFFSET) hold here too.
+_clock = Clock()
 
 
 def now() -> float:
-    """``LC_PHONE["CLOCK"]`` in local mode: the real time, plus what ``clock`` moved."""
-    return time.time() + _offset
+    """``LC_PHONE["CLOCK"]`` in local mode with DEBUG: the real time, plus what :func:`advance`
+    moved."""
+    return _clock.now()
+
+
+def advance(seconds: object) -> float:
+    """Move :func:`now` forward (``ValueError`` past the emulator clock's bounds)."""
+    return _clock.advance(seconds)
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def clock(request: HttpRequest) -> HttpResponse:
     """``POST /emulator/v1/clock {"advance": seconds}``; both answer ``{"now": ...}``."""
-    global _offset
     if request.method == "POST":
         try:
-            advance = json.loads(request.body or b"{}").get("advance", 0)
-        except (ValueError, AttributeError):
-            advance = None
-        if isinstance(advance, bool) or not isinstance(advance, int | float):
-            return JsonResponse({"error": "advance must be a number of seconds"}, status=400)
-        with _offset_lock:
-            _offset += float(advance)
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JsonResponse({"error": "the body must be a JSON object"}, status=400)
+        try:
+            advance(body.get("advance", 0))
+        except ValueError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"now": now()})

@@ -9,8 +9,8 @@ Environment variables:
   ``lc_phone.W003`` about the clear-text URL, and that is all).
 - ``LC_PHONE_PROVIDER``: ``leancloud`` (the default) or ``local``: no LeanCloud at all, the
   site's own users, passwords and codes, sent through ``LC_PHONE_SMS_GATEWAY`` (the console
-  gateway by default: codes are printed, and served at ``/emulator/v1/messages`` and
-  ``/emulator/`` like the emulator's outbox), and LeanCloud's own ``/1.1/`` phone endpoints
+  gateway by default: codes are printed, and with DEBUG served at ``/emulator/v1/messages``
+  and ``/emulator/`` like the emulator's outbox), and LeanCloud's own ``/1.1/`` phone endpoints
   for apps on LeanCloud's SDKs (``docs/compat.md``).
 - ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY``, ``LEANCLOUD_MASTER_KEY``: the app's credentials.
   In emulator and local modes they default to the emulator's demo credentials, and the
@@ -21,18 +21,25 @@ Environment variables:
   ``migrate`` fills it), on ``EXAMPLE_PG_HOST`` (``127.0.0.1``), ``EXAMPLE_PG_PORT``
   (``5432``) as ``EXAMPLE_PG_USER`` (``postgres``) with ``EXAMPLE_PG_PASSWORD`` (none). Needs
   ``psycopg``. Several site processes (e.g. gunicorn instances) can share it.
-- ``EXAMPLE_REDIS_URL``: a Redis URL (e.g. ``redis://127.0.0.1:6379/0``) for Django's cache,
-  which holds the phone API's rate limits, instead of the per-process local-memory cache; with
-  ``EXAMPLE_CACHE_PREFIX`` as its ``KEY_PREFIX`` (none by default). Needs ``redis``. Processes
-  that share it share their limits.
+- ``EXAMPLE_REDIS_URL``: a Redis URL (e.g. ``redis://127.0.0.1:6379/0``) for the cache that
+  holds the phone API's limits (the ``limits`` alias, ``LC_PHONE["CACHE"]``) and for Django's
+  default cache, instead of per-process local memory; with ``EXAMPLE_CACHE_PREFIX`` as their
+  ``KEY_PREFIX`` (none by default). Needs ``redis``. Processes that share it share their
+  limits. Its ``maxmemory-policy`` must be ``noeviction`` (Redis's default): a Redis that
+  evicts keys to make room forgets lockouts and cooldowns.
 - ``DJANGO_DEBUG`` (``1`` by default) and ``DJANGO_SECRET_KEY``. With DEBUG on, ``migrate``
-  creates the demo admin account (see ``example_project/apps.py``).
+  creates the demo admin account (see ``example_project/apps.py``), and the site serves its
+  test controls, which take no credentials: the inbox and outbox at ``/emulator/`` and
+  ``/emulator/v1/messages``, and ``/emulator/v1/clock``, a clock that moves the limits' time
+  (``LC_PHONE["CLOCK"]``, set only then); in emulator mode the emulator's other controls
+  (faults, reset...) too. With DEBUG off none of them is served.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from django.conf import global_settings
 
@@ -56,6 +63,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI and Redoc from the installed package, at a pinned version: /api/docs/ needs
+    # no CDN (the `example` extra installs it).
+    "drf_spectacular_sidecar",
     "django_lc_phone",
     "example_project.apps.ExampleProjectConfig",
 ]
@@ -111,18 +121,32 @@ else:
         }
     }
 
-# The phone API keeps its rate limits in the default cache: local memory (one process) by
-# default, Redis (shared by every process that uses it) when EXAMPLE_REDIS_URL is set.
+# The phone API keeps its limits, lockouts and cooldowns in a cache of their own, which must
+# never evict them to make room (LC_PHONE["CACHE"]): Redis, shared by every process that uses
+# it, when EXAMPLE_REDIS_URL is set; else local memory (one process). The default cache is
+# for everything else.
+LIMITS_CACHE = "limits"
+CACHES: dict[str, dict[str, Any]]
 if os.environ.get("EXAMPLE_REDIS_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["EXAMPLE_REDIS_URL"],
-            "KEY_PREFIX": os.environ.get("EXAMPLE_CACHE_PREFIX", ""),
-        }
+    _REDIS = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["EXAMPLE_REDIS_URL"],
+        "KEY_PREFIX": os.environ.get("EXAMPLE_CACHE_PREFIX", ""),
     }
+    CACHES = {"default": dict(_REDIS), LIMITS_CACHE: dict(_REDIS)}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        LIMITS_CACHE: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "lc-phone-limits",
+            # LocMemCache culls a third of its entries once it holds MAX_ENTRIES (300 by
+            # default), whether they expired or not: a burst of requests would then forget
+            # lockouts and cooldowns. Every limit expires on its own, so no bound is needed;
+            # this one is only too large for any site to reach.
+            "OPTIONS": {"MAX_ENTRIES": 2**62},
+        },
+    }
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -152,7 +176,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # "local": no LeanCloud at all; the site's own users and codes, sent by the console gateway.
 LC_PHONE_PROVIDER = os.environ.get("LC_PHONE_PROVIDER", "leancloud")
 LEANCLOUD_SERVER_URL = os.environ.get("LEANCLOUD_SERVER_URL", "")
-# Empty server URL: the site serves the emulator itself, at /1.1/ and /emulator/.
+# Empty server URL: the site serves the emulator itself, at /1.1/ (and with DEBUG /emulator/).
 USE_EMULATOR = not LEANCLOUD_SERVER_URL and LC_PHONE_PROVIDER != "local"
 # The emulator, and in local mode the LeanCloud-compatible /1.1/ endpoints (docs/compat.md),
 # accept whatever credentials are set, the demo ones by default; a real LeanCloud app needs
@@ -171,6 +195,7 @@ LC_PHONE = {
     "DEFAULT_REGION": "CN",
     "SMS_TEMPLATES": ["Order_Notice"],
     "TOKEN_ISSUER": "authtoken",
+    "CACHE": LIMITS_CACHE,
 }
 if LC_PHONE_PROVIDER == "local":
     LC_PHONE["PROVIDER"] = "local"
@@ -178,22 +203,26 @@ if LC_PHONE_PROVIDER == "local":
     LC_PHONE["SMS_GATEWAY"] = os.environ.get(
         "LC_PHONE_SMS_GATEWAY", "django_lc_phone.sms.console.ConsoleGateway"
     )
-    LC_PHONE["CLOCK"] = "example_project.outbox.now"  # moved by /emulator/v1/clock
+    if DEBUG:  # a movable clock for the limits, moved by /emulator/v1/clock (DEBUG only too)
+        LC_PHONE["CLOCK"] = "example_project.outbox.now"
 elif USE_EMULATOR:
     from example_project.emulator import INPROCESS_URL
 
     LC_PHONE["SERVER_URL"] = INPROCESS_URL
     LC_PHONE["HTTP_SESSION_FACTORY"] = "example_project.emulator.session"
-    LC_PHONE["CLOCK"] = "example_project.emulator.now"
+    if DEBUG:  # the limits on the emulator's clock, which /emulator/v1/clock moves
+        LC_PHONE["CLOCK"] = "example_project.emulator.now"
     # So that a CAPTCHA's image URL names this site, which serves the emulator's /1.1/.
     MIDDLEWARE.append("example_project.emulator.SiteAddressMiddleware")
 else:
     LC_PHONE["SERVER_URL"] = LEANCLOUD_SERVER_URL
 
+# The phone backends before ModelBackend: a phone number typed as a username (in the admin,
+# say) then spends the phone's password budget before any other backend sees it.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "django_lc_phone.backends.PhoneCodeBackend",
     "django_lc_phone.backends.PhonePasswordBackend",
+    "django_lc_phone.backends.PhoneCodeBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,4 +237,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": __version__,
     # The schema documents the phone API, not its own endpoint.
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from validator.swagger.io either: the page asks nothing of another host.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }

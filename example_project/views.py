@@ -21,8 +21,10 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "use_emulator": settings.USE_EMULATOR,
         "local": settings.LC_PHONE_PROVIDER == "local",
-        # Both modes keep the codes on this machine and show them at /emulator/.
-        "has_inbox": settings.USE_EMULATOR or settings.LC_PHONE_PROVIDER == "local",
+        # Both modes keep the codes on this machine and show them at /emulator/: a test
+        # control, served only with DEBUG (urls.py, wsgi.py).
+        "has_inbox": settings.DEBUG
+        and (settings.USE_EMULATOR or settings.LC_PHONE_PROVIDER == "local"),
         "base": base,
         "app_id": settings.LEANCLOUD_APP_ID,
         "app_key": settings.LEANCLOUD_APP_KEY if settings.USE_EMULATOR else "",

@@ -1,7 +1,9 @@
 """WSGI entry point of the example site: Django, plus the LeanCloud emulator in emulator mode.
 
-In emulator mode, requests under ``/1.1/`` and ``/emulator`` go to an in-process emulator
-(the same object the site's LeanCloud client will use in-process), everything else to Django.
+In emulator mode, requests under ``/1.1/`` go to an in-process emulator (the same object the
+site's LeanCloud client will use in-process), everything else to Django. With DEBUG, so do
+those under ``/emulator``: its inbox and test controls, which take no credentials (its clock
+resets every limit, ``reset`` forgets every user), so a site with DEBUG off never serves them.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ def _with_emulator(site: WsgiApp) -> WsgiApp:
     from example_project.emulator import emulator as shared_emulator
 
     emulator = shared_emulator()
+    controls = settings.DEBUG
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/1.1/") or path == "/emulator" or path.startswith("/emulator/"):
+        if path.startswith("/1.1/") or (
+            controls and (path == "/emulator" or path.startswith("/emulator/"))
+        ):
             return emulator(environ, start_response)
         return site(environ, start_response)
 

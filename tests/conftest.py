@@ -71,3 +71,23 @@ def limiter_clock() -> Iterator[FakeClock]:
     clear_limits()
     yield LIMITER_CLOCK
     clear_limits()
+
+
+@pytest.fixture
+def captcha_answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The answer of each challenge the built-in CAPTCHA issues during the test, by its token.
+
+    Its image names the answer nowhere and nothing stores it, so this records what the image
+    was drawn from as the token is issued."""
+    from django_lc_phone.captcha import tokens
+
+    answers: dict[str, str] = {}
+    issue = tokens.issue
+
+    def recording(answer: str) -> str:
+        token = issue(answer)
+        answers[token] = answer
+        return token
+
+    monkeypatch.setattr(tokens, "issue", recording)
+    return answers

@@ -28,7 +28,7 @@ def test_readme_opens_with_the_two_commands() -> None:
         "# django-lc-phone",
         "",
         "```sh",
-        "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && "
+        'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[example]" && '
         "python manage.py migrate && python manage.py runserver",
         'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" && pytest',
         "```",

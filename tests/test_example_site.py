@@ -572,6 +572,26 @@ def test_openapi_schema_and_swagger_ui(site: Site) -> None:
     assert "/api/schema/" in docs.text
 
 
+def test_swagger_ui_references_nothing_outside_the_site(site: Site) -> None:
+    """Finding 17: ``/api/docs/`` loaded ``swagger-ui-dist@latest`` from a CDN (a blank page
+    offline, an unpinned version online). Its scripts, style and icon are now the installed
+    drf-spectacular-sidecar's, served by the site."""
+    page = site.get("/api/docs/").text
+    assert not re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page, re.IGNORECASE)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert {asset.rsplit("/", 1)[-1] for asset in assets} >= {
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "swagger-ui.css",
+    }
+    for asset in assets:
+        assert asset.startswith("/static/drf_spectacular_sidecar/"), asset
+        served = site.get(asset)
+        assert served.status_code == 200, asset
+        assert served.content, asset
+        assert not served.headers["Content-Type"].startswith("text/html"), asset
+
+
 def test_emulator_api_inbox_and_console(site: Site) -> None:
     """LeanCloud's own API at /1.1/, as a mobile SDK would call it, and the inbox and console."""
     phone = "+8613600136000"

@@ -39,6 +39,18 @@ ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] 
     (domain.UsernameTaken, 409, "username_taken", _("This username is taken.")),
     (domain.PhoneUnavailable, 409, "phone_unavailable", _("This phone number cannot be used.")),
     (domain.CaptchaRequired, 400, "captcha_required", _("Solve the CAPTCHA first.")),
+    (
+        domain.CaptchaSpent,
+        400,
+        "captcha_spent",
+        _("This CAPTCHA was already answered. Ask for a new one."),
+    ),
+    (
+        domain.CaptchaExpired,
+        400,
+        "captcha_expired",
+        _("This CAPTCHA has expired. Ask for a new one."),
+    ),
     (domain.InvalidCaptcha, 400, "invalid_captcha", _("The CAPTCHA answer is wrong.")),
     (domain.NoPhone, 400, "no_phone", _("Add a phone number first.")),
     (domain.AlreadyVerified, 400, "already_verified", _("This phone number is verified already.")),

@@ -54,7 +54,7 @@ CODES: Final[tuple[tuple[type[LcPhoneError], int], ...]] = (
     (SamePhone, Code.PHONE_TAKEN),
     (AlreadyVerified, Code.OPERATION_FORBIDDEN),
     (CaptchaRequired, Code.CAPTCHA_TOKEN_MISSING),
-    (InvalidCaptcha, Code.INVALID_CAPTCHA),
+    (InvalidCaptcha, Code.INVALID_CAPTCHA),  # wrong, spent or expired: LeanCloud has one code
     (NoPhone, Code.PHONE_MISSING),
     (NotAllowed, Code.OPERATION_FORBIDDEN),
     (SessionExpired, Code.USER_NOT_FOUND),

@@ -5,6 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Final
+
+# How far ahead of real time a clock may run, in all: a year. Enough for any TTL, window or
+# lockout; an offset near float's limit (1e308) would make every date computed from it fail.
+MAX_OFFSET: Final = 365 * 24 * 60 * 60
+ADVANCE_RULE: Final = (
+    f"advance must be a number of seconds from 0 to {MAX_OFFSET} (a year), "
+    "and the clock may run at most a year ahead of real time"
+)
 
 
 class Clock:
@@ -20,11 +29,23 @@ class Clock:
         with self._lock:
             return self._source() + self._offset
 
-    def advance(self, seconds: float) -> float:
-        """Move forward by ``seconds`` (>= 0); returns the new time."""
-        if seconds < 0:
-            raise ValueError("the emulator's clock only moves forward")
+    def advance(self, seconds: object) -> float:
+        """Move forward by ``seconds``; returns the new time.
+
+        :class:`ValueError` (:data:`ADVANCE_RULE`) for anything but a finite number from 0 to
+        :data:`MAX_OFFSET`, or a move past :data:`MAX_OFFSET` in all; the clock is then left
+        where it was. ``seconds`` is checked here, not only typed, as it often comes straight
+        from a JSON body (NaN, infinities and huge integers included).
+        """
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= MAX_OFFSET  # False for NaN
+        ):
+            raise ValueError(ADVANCE_RULE)
         with self._lock:
+            if self._offset + seconds > MAX_OFFSET:
+                raise ValueError(ADVANCE_RULE)
             self._offset += seconds
         return self.now()
 

@@ -89,10 +89,7 @@ def _clear_messages(emu: Emulator, environ: dict[str, Any]) -> Any:
 
 def _clock(emu: Emulator, environ: dict[str, Any]) -> Any:
     if environ["REQUEST_METHOD"] == "POST":
-        advance = _body(environ).get("advance", 0)
-        if isinstance(advance, bool) or not isinstance(advance, int | float):
-            raise ValueError("advance must be a number of seconds")
-        emu.clock.advance(float(advance))
+        emu.clock.advance(_body(environ).get("advance", 0))  # bounded: clock.MAX_OFFSET
     return {"now": emu.clock.now()}
 
 

@@ -1,11 +1,11 @@
-"""The local provider's parts: its code store, its CAPTCHA, and the flows LeanCloud did for us.
+"""The local provider's parts: its code store and the flows LeanCloud did for us.
 
-The endpoints themselves run against both providers in ``tests/contract/``.
+Its CAPTCHA is tested in ``test_captcha.py``; the endpoints themselves run against both
+providers in ``tests/contract/``.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -18,9 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from django_lc_phone import codes
-from django_lc_phone.captcha import ImageCaptcha, render_svg
 from django_lc_phone.exceptions import (
-    InvalidCaptcha,
     InvalidCode,
     InvalidCredentials,
     NotAllowed,
@@ -129,43 +127,6 @@ def test_concurrent_uses_of_one_code_let_exactly_one_through() -> None:
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: use(), range(8)))
     assert results.count(True) == 1
-
-
-# --- CAPTCHA ----------------------------------------------------------------------------------
-
-
-def _answer(url: str) -> str:
-    svg = base64.b64decode(url.split(",", 1)[1]).decode()
-    return "".join(re.findall(r">([0-9A-Z])</text>", svg))
-
-
-def test_the_image_captcha_gives_one_validate_token_per_right_answer() -> None:
-    verifier = ImageCaptcha()
-    challenge = verifier.challenge()
-    assert challenge.url.startswith("data:image/svg+xml;base64,")
-    assert re.fullmatch(r"[0-9a-f]{32}", challenge.token)
-    token = verifier.verify(challenge.token, _answer(challenge.url).lower())  # any case
-    assert re.fullmatch(r"[0-9a-f]{48}", token)
-    with pytest.raises(InvalidCaptcha):  # one try per challenge
-        verifier.verify(challenge.token, _answer(challenge.url))
-
-
-def test_a_wrong_answer_spends_the_challenge() -> None:
-    verifier = ImageCaptcha()
-    challenge = verifier.challenge()
-    with pytest.raises(InvalidCaptcha):
-        verifier.verify(challenge.token, "????")
-    with pytest.raises(InvalidCaptcha):
-        verifier.verify(challenge.token, _answer(challenge.url))
-    with pytest.raises(InvalidCaptcha):
-        verifier.verify("f" * 32, "ABCD")
-
-
-def test_the_svg_draws_the_text_and_nothing_else_from_outside() -> None:
-    svg = render_svg("AB3X")
-    assert svg.startswith("<svg")
-    assert svg.endswith("</svg>")
-    assert re.findall(r">([0-9A-Z])</text>", svg) == ["A", "B", "3", "X"]
 
 
 # --- the flows LeanCloud did for us -----------------------------------------------------------

@@ -150,6 +150,53 @@ def test_advancing_the_clock_lets_a_second_send_through(emulator_server: Running
     assert latest["createdAt"] > first["createdAt"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"advance": 1e308}',
+        '{"advance": 1e400}',  # JSON's way to an infinity
+        '{"advance": Infinity}',
+        '{"advance": -Infinity}',
+        '{"advance": NaN}',
+        '{"advance": -0.5}',
+        '{"advance": 31536001}',
+        '{"advance": 1' + "0" * 400 + "}",  # an integer no float holds
+        '{"advance": "61"}',
+        '{"advance": null}',
+        '{"advance": [61]}',
+    ],
+)
+def test_the_clock_moves_only_by_a_finite_bounded_amount(
+    emulator_server: RunningServer, body: str
+) -> None:
+    """Finding 14: ``{"advance": 1e308}`` (or NaN, an infinity) was taken, and every date the
+    emulator computed from its clock failed after it. Now it is a 400 that leaves the clock."""
+    answer = requests.post(
+        f"{emulator_server.url}/emulator/v1/clock",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert answer.status_code == 400, answer.text
+    assert "a year" in answer.json()["error"]
+    assert abs(_ok(_control(emulator_server, "GET", "/clock"))["now"] - time.time()) < 5
+    assert _send_code(emulator_server).status_code == 200  # dates still work
+
+
+def test_the_clock_runs_at_most_a_year_ahead_in_all(emulator_server: RunningServer) -> None:
+    """Finding 14: many bounded steps cannot add up to more than a year either."""
+    half_a_year = 365 * 24 * 3600 // 2
+    start = _ok(_control(emulator_server, "GET", "/clock"))["now"]
+    _ok(_control(emulator_server, "POST", "/clock", {"advance": half_a_year}))
+    _ok(_control(emulator_server, "POST", "/clock", {"advance": half_a_year}))
+    refused = _control(emulator_server, "POST", "/clock", {"advance": 3600})
+    assert refused.status_code == 400, refused.text
+    now = _ok(_control(emulator_server, "GET", "/clock"))["now"]
+    assert now - start == pytest.approx(2 * half_a_year, abs=5)
+    with pytest.raises(ValueError, match="a year"):  # the Python API holds the same bound
+        emulator_server.emulator.clock.advance(3600)
+
+
 # --- faults ----------------------------------------------------------------------------------
 
 

@@ -69,7 +69,8 @@ def request_captcha(call: Call) -> Answer:
 @endpoint("POST", "captcha_verify")
 def verify_captcha(call: Call) -> Answer:
     """``POST /1.1/verifyCaptcha``: ``captcha_token`` and ``captcha_code`` give a
-    ``validate_token``, good for one code request (607 for a wrong or malformed answer)."""
+    ``validate_token``, good for one code request (607 for a wrong, spent, expired or malformed
+    answer)."""
     token, answer = call.body.get("captcha_token"), call.body.get("captcha_code")
     if not isinstance(token, str) or not _CAPTCHA_TOKEN.fullmatch(token):
         raise ProtocolError(Code.INVALID_CAPTCHA)
