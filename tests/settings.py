@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "rest_framework",
     "rest_framework.authtoken",
+    # Refresh tokens a phone change or a reset blacklists (django_lc_phone.revocation).
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "django_lc_phone",
 ]

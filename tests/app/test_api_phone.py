@@ -186,9 +186,10 @@ def test_change_phone(lc: upstream.CountingApp, django_assert_num_queries: Any) 
     sms = code(OTHER)
     old_token = Token.objects.get(user_id=user.pk).key
     # 7; the username, which was the old number, follows it (2); the tokens deleted, the
-    # recorded sessions read and the session hash rotated (revocation, 3); the caller's new
+    # refresh tokens to blacklist read (SimpleJWT's blacklist app is installed here), the
+    # recorded sessions read and the session hash rotated (revocation, 4); the caller's new
     # token (2).
-    with received(signals.phone_changed) as changed, django_assert_num_queries(14):
+    with received(signals.phone_changed) as changed, django_assert_num_queries(15):
         response = post(client, "phone/change/", {"phone": OTHER, "code": sms})
     assert response.status_code == 200, response.content
     profile = PhoneProfile.objects.get()
@@ -296,11 +297,12 @@ def test_password_reset(
     assert sent.json() == CODE_SENT
     sms = code(PHONE)
     body = {"phone": PHONE, "code": sms, "password": NEW_PASSWORD}
-    # Profile and user, the stored session, the DRF token, the recorded sessions, the session
-    # hash (in a savepoint).
+    # Profile and user, the stored session, the DRF token, the refresh tokens to blacklist
+    # (SimpleJWT's blacklist app is installed here), the recorded sessions, the session hash
+    # (in a savepoint).
     with (
         received(signals.password_reset) as reset,
-        django_assert_num_queries(7),
+        django_assert_num_queries(8),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = post(anonymous, "password-reset/", body)

@@ -131,6 +131,39 @@ def test_simplejwt_issuer(api: APIClient, lc: upstream.CountingApp) -> None:
         assert set(login.json()) == {"token", "refresh", "user", "created"}
 
 
+def test_a_phone_change_blacklists_every_refresh_token_and_hands_a_new_pair(
+    api: APIClient, lc: upstream.CountingApp
+) -> None:
+    """Finding 7 (SimpleJWT): a phone change ends every other credential of the user; with the
+    blacklist app installed, every refresh token issued before, and the caller gets a new pair."""
+    from rest_framework_simplejwt.exceptions import TokenError
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    jwt_only = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "rest_framework_simplejwt.authentication.JWTAuthentication"
+        ],
+    }
+    with _issuer("simplejwt"), override_settings(REST_FRAMEWORK=jwt_only):
+        first = _signup(api).json()
+        upstream.advance_clocks(61)
+        other = post(APIClient(), "login/", {"phone": PHONE, "password": PASSWORD}).json()
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {first['token']}")
+        assert post(client, "phone/change/sms-code/", {"phone": OTHER}).status_code == 202
+        changed = post(client, "phone/change/", {"phone": OTHER, "code": code(OTHER)})
+        assert changed.status_code == 200, changed.content
+        body = changed.json()
+        assert body["phone"] == OTHER
+        for old in (first["refresh"], other["refresh"]):
+            with pytest.raises(TokenError):
+                RefreshToken(old)  # blacklisted
+        RefreshToken(body["refresh"])  # the new one is good
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")
+        assert client.get(url("me/")).json()["phone"] == OTHER
+
+
 def test_a_dotted_path_issuer(api: APIClient, lc: upstream.CountingApp) -> None:
     FixedIssuer.revoked.clear()
     with _issuer("tests.app.test_tokens.FixedIssuer"):
