@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from . import jsondepth
 from .wire import (
     CORS_ALLOWED_HEADERS,
     HEADER_ID,
@@ -117,12 +118,13 @@ def session_token(header: HeaderGetter, body: MutableMapping[str, Any]) -> str |
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """A JSON object body; empty bodies and a literal ``null`` count as ``{}`` [S13, S23]."""
+    """A JSON object body; empty bodies and a literal ``null`` count as ``{}`` [S13, S23].
+    Nested deeper than ``jsondepth.MAX_JSON_DEPTH`` is malformed too (107)."""
     text = raw.strip()
     if not text:
         return {}
     try:
-        value = json.loads(text)
+        value = jsondepth.loads(text)
     except ValueError:
         raise ProtocolError(Code.INVALID_JSON) from None
     if value is None:
