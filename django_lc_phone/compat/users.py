@@ -13,7 +13,7 @@ from django.utils import timezone
 from .. import phone as phones
 from .. import protocol, services
 from ..models import PhoneProfile
-from ..wire import Code
+from ..wire import OBJECT_ID_RE, Code
 
 
 def email_field(user: AbstractBaseUser) -> str | None:
@@ -48,7 +48,10 @@ def user_json(user: AbstractBaseUser, session_token: str | None = None) -> dict[
 
 
 def by_object_id(object_id: str) -> AbstractBaseUser | None:
-    """The local user whose profile carries this LeanCloud objectId."""
+    """The local user whose profile carries this LeanCloud objectId; None, with no query, for
+    what is no objectId (``wire.OBJECT_ID_RE``): a NUL in it would make PostgreSQL raise."""
+    if not OBJECT_ID_RE.fullmatch(object_id):
+        return None
     profile = PhoneProfile.objects.select_related("user").filter(lc_object_id=object_id).first()
     return profile.user if profile is not None else None
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ... import limits, protocol, services
 from ...protocol import ProtocolError, bad_request
-from ...wire import Code
+from ...wire import OBJECT_ID_RE, Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_object_id, new_password, phone_field, user_json
@@ -96,6 +96,8 @@ def me(call: Call) -> Answer:
 def refresh_session_token(call: Call, object_id: str) -> Answer:
     """``PUT /1.1/users/<id>/refreshSessionToken``: every session of the user ends; the
     answer carries the one new token. The user's own session or the master key (206)."""
+    if not OBJECT_ID_RE.fullmatch(object_id):  # no query for what is no id: as an unknown one
+        raise ProtocolError(Code.USER_NOT_FOUND)
     user = by_object_id(object_id)
     if user is None:
         raise ProtocolError(Code.USER_NOT_FOUND)
