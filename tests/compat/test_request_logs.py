@@ -136,7 +136,8 @@ def _recipe() -> str:
     """The ``gunicorn.conf.py`` snippet of docs/security.md's "Logs" section, as written."""
     text = SECURITY_MD.read_text(encoding="utf-8")
     section = text.split("\n## Logs\n", 1)[1].split("\n## ", 1)[0]
-    (snippet,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    snippets: list[str] = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    (snippet,) = snippets
     return snippet
 
 
