@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,7 @@ from .wire import (
     error_status,
     format_date,
     format_timestamp,
+    sign_is_fresh,
 )
 
 # Bodies larger than this are refused before parsing (LeanCloud's own limit is undocumented).
@@ -87,11 +89,20 @@ class Credentials:
 
 
 def authenticate(
-    header: HeaderGetter, body: MutableMapping[str, Any], credentials: Credentials
+    header: HeaderGetter,
+    body: MutableMapping[str, Any],
+    credentials: Credentials,
+    *,
+    max_sign_age: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> KeyKind:
     """``X-LC-Id`` plus ``X-LC-Sign`` or ``X-LC-Key`` (or their tunnelled body forms): which
     key signed the request. Raises 401 ``Unauthorized.`` as LeanCloud does; the tunnelled
-    credentials are removed from ``body`` either way."""
+    credentials are removed from ``body`` either way.
+
+    ``max_sign_age`` (seconds; None: any age, as the emulator, for LeanCloud documents no
+    window) refuses an ``X-LC-Sign`` whose timestamp is further from ``clock()`` than that,
+    either way, as a wrong signature: a recorded request cannot be replayed for ever."""
     tunnelled = {name: body.pop(name, None) for name in TUNNELLED_KEYS}
     app_id = header(HEADER_ID) or tunnelled["_ApplicationId"]
     sign, key = header(HEADER_SIGN), header(HEADER_KEY)
@@ -103,6 +114,8 @@ def authenticate(
     if isinstance(app_id, str) and app_id == credentials.app_id and credentials.app_id:
         if sign is not None:
             kind = check_sign_header(sign, credentials.app_key, credentials.master_key)
+            if max_sign_age is not None and not sign_is_fresh(sign, clock(), max_sign_age):
+                kind = None
         elif key is not None:
             kind = check_key_header(key, credentials.app_key, credentials.master_key)
     if kind is None:
