@@ -34,15 +34,21 @@ def normalize_phone(value: Any, region: str | None = None) -> str:
 
 
 def ensure_can_receive_codes(phone: str) -> None:
-    """Refuse (:class:`PhoneNotAllowed`) an E.164 number outside ``ALLOWED_REGIONS`` or of a
-    type in ``BLOCKED_NUMBER_TYPES`` (premium rate, shared cost...): SMS pumping targets."""
+    """Refuse (:class:`PhoneNotAllowed`) an E.164 number outside ``ALLOWED_REGIONS``, of a type
+    not in ``CODE_NUMBER_TYPES`` (a fixed line takes no SMS: ``+861012345678``), or of a type
+    in ``BLOCKED_NUMBER_TYPES`` (premium rate, shared cost...: SMS pumping targets)."""
     conf = get_settings()
     number = phonenumbers.parse(phone, None)
     regions = conf.ALLOWED_REGIONS
     if regions is not None and phonenumbers.region_code_for_number(number) not in regions:
         raise PhoneNotAllowed()
     number_type = phonenumbers.number_type(number)
-    types = phonenumbers.PhoneNumberType
-    blocked = {getattr(types, name, None) for name in conf.BLOCKED_NUMBER_TYPES}
-    if number_type in blocked - {None}:
+    receiving = _types(conf.CODE_NUMBER_TYPES) - _types(conf.BLOCKED_NUMBER_TYPES)
+    if number_type not in receiving:
         raise PhoneNotAllowed()
+
+
+def _types(names: tuple[str, ...]) -> set[int]:
+    """The ``phonenumbers.PhoneNumberType`` values of these names (unknown ones: none)."""
+    types = phonenumbers.PhoneNumberType
+    return {value for name in names if isinstance(value := getattr(types, name, None), int)}
