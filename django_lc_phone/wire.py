@@ -39,6 +39,10 @@ OBJECT_ID_RE: Final = re.compile(r"^[0-9a-f]{24}$")
 SESSION_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 SMS_CODE_RE: Final = re.compile(r"^[0-9]{6}$")
 CAPTCHA_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9]{4,64}$")
+# requestSmsCode's own body keys; every other key is a template variable [S1, S12].
+REQUEST_SMS_CODE_KEYS: Final = frozenset(
+    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
+)
 # An X-LC-Sign timestamp: milliseconds, ASCII decimal (20 digits is beyond any int64 time).
 _TIMESTAMP_RE: Final = re.compile(r"[0-9]{1,20}")
 

@@ -12,14 +12,10 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from ..exceptions import InvalidPhoneNumber
+from ..inputs import MAX_TEMPLATE_VALUE_LENGTH, template_variables
 from ..phone import normalize_phone
 
 _CODE: Final = re.compile(r"^[0-9]{6}$")
-_VARIABLE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-# requestSmsCode's own body keys: a template variable must not set or override them.
-_RESERVED_VARIABLES: Final = frozenset(
-    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
-)
 
 
 class StrictCharField(serializers.CharField):
@@ -129,16 +125,20 @@ class SmsCodeRequestSerializer(serializers.Serializer[Any]):
     phone = PhoneField()
     sms_type = serializers.ChoiceField(choices=["sms", "voice"], default="sms")
     template = StrictCharField(required=False, max_length=64)
-    variables = serializers.DictField(child=StrictCharField(max_length=128), required=False)
+    variables = serializers.DictField(
+        child=StrictCharField(max_length=MAX_TEMPLATE_VALUE_LENGTH), required=False
+    )
     validate_token = _validate_token()
 
     def validate_variables(self, value: dict[str, str]) -> dict[str, str]:
-        """At most 16 template variables with plain names (they become upstream body keys)."""
-        if len(value) > 16 or not all(
-            _VARIABLE.fullmatch(k) and k not in _RESERVED_VARIABLES for k in value
-        ):
-            raise serializers.ValidationError(_("Invalid template variables."), code="invalid")
-        return value
+        """``inputs.template_variables``' rules (they become upstream body keys), shared
+        with compat's ``requestSmsCode``."""
+        try:
+            return template_variables(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                _("Invalid template variables."), code="invalid"
+            ) from None
 
 
 class PhoneSerializer(serializers.Serializer[Any]):
