@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from ... import limits, protocol, services
+from ... import limits, services
 from ...inputs import template_variables
 from ...protocol import ProtocolError, bad_request
 from ...wire import REQUEST_SMS_CODE_KEYS, Code
 from ..http import Answer, Call, endpoint
-from ..users import phone_field
+from ..users import code_field, phone_field
 from .common import validate_token
 
 # A CAPTCHA token and answer as ``auth/phone/captcha/verify/`` accepts them (607 otherwise).
@@ -57,7 +57,7 @@ def _template_variables(body: dict[str, Any]) -> dict[str, str] | None:
 def verify_sms_code(call: Call, code: str) -> Answer:
     """``POST /1.1/verifySmsCode/<code>``: check and spend a generic code (``{}``)."""
     phone = call.phone = phone_field(call.body)
-    sms_code = protocol.sms_code(code)
+    sms_code = code_field(code)
     with limits.attempt("code", phone, call.request):
         services.check_code(phone, sms_code)
     return Answer({})
