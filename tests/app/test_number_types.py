@@ -15,7 +15,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from django_lc_phone.exceptions import PhoneNotAllowed
-from django_lc_phone.inputs import template_variables
 from django_lc_phone.phone import ensure_can_receive_codes
 from tests import upstream
 from tests.app._api import (
@@ -110,5 +109,7 @@ def test_finding15_the_api_refuses_the_variables_compat_refuses(
 def test_finding15_requestsmscodes_own_fields_are_no_variables(name: str) -> None:
     """Finding 15: a variable may not set a field of requestSmsCode itself (the API sends its
     variables as that body's keys); the one list is ``wire.REQUEST_SMS_CODE_KEYS``."""
+    from django_lc_phone.inputs import template_variables
+
     with pytest.raises(ValueError, match="requestSmsCode's own fields"):
         template_variables({name: "x"})

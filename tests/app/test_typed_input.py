@@ -13,7 +13,6 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from django_lc_phone.inputs import as_typed
 from django_lc_phone.phone import normalize_phone
 from tests import upstream
 from tests.app._api import PHONE, assert_error, code, post, request_code
@@ -105,6 +104,8 @@ def test_finding18_a_full_width_sign_up_works(lc: upstream.CountingApp) -> None:
 
 def test_finding18_as_typed_is_one_helper_for_both_fields() -> None:
     """Finding 18: the rules, once: trimmed, digits of any script, full-width signs."""
+    from django_lc_phone.inputs import as_typed
+
     assert as_typed(" ＋８６－１３８　٠١٢ ") == "+86-138 012"
     assert as_typed("123456") == "123456"
     assert as_typed("\u200b1") == "\u200b1"  # what is not read as ASCII is kept, to be refused

@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 from django.core.servers.basehttp import WSGIRequestHandler
 
-from django_lc_phone.redaction import DJANGO_LOGGERS, REDACTED, RedactUrlsFilter
+from django_lc_phone.redaction import REDACTED, RedactUrlsFilter
 from tests.compat._wire import NEW_PASSWORD, PASSWORD, PHONE, signup
 from tests.compat.conftest import LC, last_code
 from tests.limiter import FakeClock
 
 SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+# Django's loggers that write request paths: a 4xx/5xx answer's, runserver's request lines.
+DJANGO_LOGGERS = ("django.request", "django.server")
 
 
 class Records(logging.Handler):
