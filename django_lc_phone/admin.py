@@ -79,9 +79,10 @@ _SYNCED_FIELDS = ("phone_verified", "phone_verified_at", "lc_object_id", "last_s
 _TIMESTAMPS = ("created_at", "updated_at")
 
 
-def _touches_secret(lookup: str) -> bool:
-    """Whether a query-string lookup (``a__b__startswith``) reaches the session token."""
-    return SECRET_FIELD in lookup.split("__")
+def _refused(lookup: str, value: str) -> bool:
+    """Whether a query-string lookup (``a__b__startswith``) reaches the session token, or its
+    value holds a NUL (PostgreSQL refuses one in a query: a 500 instead of the list)."""
+    return SECRET_FIELD in lookup.split("__") or "\x00" in value
 
 
 def _names(profiles: Sequence[PhoneProfile]) -> str:
@@ -148,8 +149,9 @@ class PhoneProfileAdmin(_ProfileAdminBase):
         return results | queryset.filter(phone=e164), may_have_duplicates
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        """Never filter on the session token (it would leak it through result counts)."""
-        if _touches_secret(lookup):
+        """Never filter on the session token (it would leak it through result counts), nor on
+        a value with a NUL (400)."""
+        if _refused(lookup, value):
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -312,8 +314,8 @@ class PhoneProfileUserAdminMixin(_UserAdminBase):
         return inlines
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        """Never filter users on their profile's session token."""
-        if _touches_secret(lookup):
+        """Never filter users on their profile's session token, nor on a value with a NUL."""
+        if _refused(lookup, value):
             return False
         return super().lookup_allowed(lookup, value, request)
 

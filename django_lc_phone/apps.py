@@ -3,10 +3,12 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from .redaction import install_django_filters
+
 
 class LcPhoneConfig(AppConfig):
     """The ``lc_phone`` app: registers its checks, the objectId sync receiver and the
-    compat sessions' revocation receiver."""
+    compat sessions' revocation receiver, and keeps SMS codes out of Django's request logs."""
 
     name = "django_lc_phone"
     label = "lc_phone"
@@ -14,6 +16,10 @@ class LcPhoneConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Import for side effects only; never raises on bad settings (checks report them)."""
+        """Import for side effects, and filter Django's request loggers (compat paths carry
+        codes: ``/1.1/resetPasswordBySmsCode/<code>``); never raises on bad settings (checks
+        report them). Logging is configured before ``ready()``, so the filters stay."""
         from . import checks, revocation, sync  # noqa: F401  (revocation records sessions)
         from .compat import sessions  # noqa: F401  (credentials_revoked ends compat sessions)
+
+        install_django_filters()

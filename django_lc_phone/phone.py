@@ -9,19 +9,26 @@ import phonenumbers
 
 from .conf import get_settings
 from .exceptions import InvalidPhoneNumber, PhoneNotAllowed
+from .inputs import as_typed
 
-# What a person may type: ASCII digits, a leading +, and the usual separators between digits.
-# phonenumbers would accept full-width digits, letters (vanity numbers) and surrounding
-# whitespace; we do not (a number with a trailing space is refused, not repaired).
+# The longest number a person may type, separators and surrounding spaces included.
+MAX_TYPED_LENGTH: Final = 32
+# What is left once read as typed (inputs.as_typed: trimmed, any script's digits and full-width
+# signs as ASCII): ASCII digits, a leading +, and the usual separators between digits.
+# phonenumbers would also take letters (vanity numbers) and other punctuation; we do not.
 _TYPED: Final = re.compile(r"^\+?[0-9][0-9 ().\-]{2,29}[0-9]$")
 
 
 def normalize_phone(value: Any, region: str | None = None) -> str:
-    """E.164 for ``value`` (``+8613800138000``), or :class:`InvalidPhoneNumber`.
+    """E.164 for ``value`` (``+8613800138000``, ``" ＋８６ １３８-0013-8000"``), or
+    :class:`InvalidPhoneNumber`.
 
     ``region`` (default ``LC_PHONE["DEFAULT_REGION"]``) lets national numbers through.
     """
-    if not isinstance(value, str) or not _TYPED.fullmatch(value):
+    if not isinstance(value, str) or len(value) > MAX_TYPED_LENGTH:
+        raise InvalidPhoneNumber()
+    value = as_typed(value)
+    if not _TYPED.fullmatch(value):
         raise InvalidPhoneNumber()
     region = region if region is not None else get_settings().DEFAULT_REGION
     try:
@@ -34,15 +41,21 @@ def normalize_phone(value: Any, region: str | None = None) -> str:
 
 
 def ensure_can_receive_codes(phone: str) -> None:
-    """Refuse (:class:`PhoneNotAllowed`) an E.164 number outside ``ALLOWED_REGIONS`` or of a
-    type in ``BLOCKED_NUMBER_TYPES`` (premium rate, shared cost...): SMS pumping targets."""
+    """Refuse (:class:`PhoneNotAllowed`) an E.164 number outside ``ALLOWED_REGIONS``, of a type
+    not in ``CODE_NUMBER_TYPES`` (a fixed line takes no SMS: ``+861012345678``), or of a type
+    in ``BLOCKED_NUMBER_TYPES`` (premium rate, shared cost...: SMS pumping targets)."""
     conf = get_settings()
     number = phonenumbers.parse(phone, None)
     regions = conf.ALLOWED_REGIONS
     if regions is not None and phonenumbers.region_code_for_number(number) not in regions:
         raise PhoneNotAllowed()
     number_type = phonenumbers.number_type(number)
-    types = phonenumbers.PhoneNumberType
-    blocked = {getattr(types, name, None) for name in conf.BLOCKED_NUMBER_TYPES}
-    if number_type in blocked - {None}:
+    receiving = _types(conf.CODE_NUMBER_TYPES) - _types(conf.BLOCKED_NUMBER_TYPES)
+    if number_type not in receiving:
         raise PhoneNotAllowed()
+
+
+def _types(names: tuple[str, ...]) -> set[int]:
+    """The ``phonenumbers.PhoneNumberType`` values of these names (unknown ones: none)."""
+    types = phonenumbers.PhoneNumberType
+    return {value for name in names if isinstance(value := getattr(types, name, None), int)}

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from . import jsondepth
 from .wire import (
     CORS_ALLOWED_HEADERS,
     HEADER_ID,
@@ -35,6 +37,7 @@ from .wire import (
     error_status,
     format_date,
     format_timestamp,
+    sign_is_fresh,
 )
 
 # Bodies larger than this are refused before parsing (LeanCloud's own limit is undocumented).
@@ -86,11 +89,20 @@ class Credentials:
 
 
 def authenticate(
-    header: HeaderGetter, body: MutableMapping[str, Any], credentials: Credentials
+    header: HeaderGetter,
+    body: MutableMapping[str, Any],
+    credentials: Credentials,
+    *,
+    max_sign_age: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> KeyKind:
     """``X-LC-Id`` plus ``X-LC-Sign`` or ``X-LC-Key`` (or their tunnelled body forms): which
     key signed the request. Raises 401 ``Unauthorized.`` as LeanCloud does; the tunnelled
-    credentials are removed from ``body`` either way."""
+    credentials are removed from ``body`` either way.
+
+    ``max_sign_age`` (seconds; None: any age, as the emulator, for LeanCloud documents no
+    window) refuses an ``X-LC-Sign`` whose timestamp is further from ``clock()`` than that,
+    either way, as a wrong signature: a recorded request cannot be replayed for ever."""
     tunnelled = {name: body.pop(name, None) for name in TUNNELLED_KEYS}
     app_id = header(HEADER_ID) or tunnelled["_ApplicationId"]
     sign, key = header(HEADER_SIGN), header(HEADER_KEY)
@@ -102,6 +114,8 @@ def authenticate(
     if isinstance(app_id, str) and app_id == credentials.app_id and credentials.app_id:
         if sign is not None:
             kind = check_sign_header(sign, credentials.app_key, credentials.master_key)
+            if max_sign_age is not None and not sign_is_fresh(sign, clock(), max_sign_age):
+                kind = None
         elif key is not None:
             kind = check_key_header(key, credentials.app_key, credentials.master_key)
     if kind is None:
@@ -117,12 +131,13 @@ def session_token(header: HeaderGetter, body: MutableMapping[str, Any]) -> str |
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """A JSON object body; empty bodies and a literal ``null`` count as ``{}`` [S13, S23]."""
+    """A JSON object body; empty bodies and a literal ``null`` count as ``{}`` [S13, S23].
+    Nested deeper than ``jsondepth.MAX_JSON_DEPTH`` is malformed too (107)."""
     text = raw.strip()
     if not text:
         return {}
     try:
-        value = json.loads(text)
+        value = jsondepth.loads(text)
     except ValueError:
         raise ProtocolError(Code.INVALID_JSON) from None
     if value is None:

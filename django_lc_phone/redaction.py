@@ -1,7 +1,11 @@
 """Keep secrets out of logs: mask phone numbers, scrub SMS codes and tokens from URLs. Stdlib only.
 
-SMS codes travel in URL paths (``/verifySmsCode/<code>``...) and urllib3 logs every request line
-at DEBUG, so :func:`install_urllib3_filter` rewrites those records before any handler sees them.
+SMS codes travel in URL paths (``/verifySmsCode/<code>``...): urllib3 logs every request line
+at DEBUG, Django logs the path of every 4xx and 5xx answer (``django.request``) and the request
+line of every request to ``runserver`` (``django.server``). :func:`install_urllib3_filter` and
+:func:`install_django_filters` (run by the app's ``ready()``) rewrite those records before any
+handler sees them. A web server's own access log is the deployment's: ``docs/security.md``
+("Logs") has the gunicorn recipe, with :func:`redact_url`.
 """
 
 from __future__ import annotations
@@ -55,10 +59,24 @@ class RedactUrlsFilter(logging.Filter):
 
 
 URLLIB3_LOGGER: Final = "urllib3.connectionpool"
+# Django's loggers that name request paths: an answer's (4xx/5xx) and runserver's request lines.
+DJANGO_LOGGERS: Final = ("django.request", "django.server")
+
+
+def install_filter(name: str) -> None:
+    """Attach :class:`RedactUrlsFilter` to the logger ``name`` (once per process). A logger's
+    filters see only the records logged on it, not those of its children."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactUrlsFilter) for f in logger.filters):
+        logger.addFilter(RedactUrlsFilter())
 
 
 def install_urllib3_filter() -> None:
-    """Attach :class:`RedactUrlsFilter` to urllib3's request logger (once per process)."""
-    logger = logging.getLogger(URLLIB3_LOGGER)
-    if not any(isinstance(f, RedactUrlsFilter) for f in logger.filters):
-        logger.addFilter(RedactUrlsFilter())
+    """Redact urllib3's request lines (the LeanCloud client's calls)."""
+    install_filter(URLLIB3_LOGGER)
+
+
+def install_django_filters() -> None:
+    """Redact the paths of ``django.request`` and the request lines of ``django.server``."""
+    for name in DJANGO_LOGGERS:
+        install_filter(name)

@@ -39,6 +39,10 @@ OBJECT_ID_RE: Final = re.compile(r"^[0-9a-f]{24}$")
 SESSION_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 SMS_CODE_RE: Final = re.compile(r"^[0-9]{6}$")
 CAPTCHA_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9]{4,64}$")
+# requestSmsCode's own body keys; every other key is a template variable [S1, S12].
+REQUEST_SMS_CODE_KEYS: Final = frozenset(
+    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
+)
 # An X-LC-Sign timestamp: milliseconds, ASCII decimal (20 digits is beyond any int64 time).
 _TIMESTAMP_RE: Final = re.compile(r"[0-9]{1,20}")
 
@@ -192,23 +196,40 @@ def sign_header(key: str, timestamp_ms: int, *, master: bool = False) -> str:
     return f"{value},{MASTER_SUFFIX}" if master else value
 
 
-def check_sign_header(value: str, app_key: str, master_key: str | None) -> KeyKind | None:
-    """Which key signed an ``X-LC-Sign`` value, or None if it is malformed or wrong.
-
-    Uppercase hex is rejected, as by the real service [S3].
-    """
+def sign_timestamp(value: str) -> int | None:
+    """The millisecond timestamp of an ``X-LC-Sign`` value, or None if it is malformed."""
     parts = value.split(",")
     # ASCII digits only: str.isdigit() also takes "²" (int() then raises) and "١٢٣" (read as 123).
     if len(parts) not in (2, 3) or not _TIMESTAMP_RE.fullmatch(parts[1]):
         return None
+    return int(parts[1])
+
+
+def check_sign_header(value: str, app_key: str, master_key: str | None) -> KeyKind | None:
+    """Which key signed an ``X-LC-Sign`` value, or None if it is malformed or wrong.
+
+    Uppercase hex is rejected, as by the real service [S3]. How old the timestamp may be is
+    the server's choice (LeanCloud documents none): :func:`sign_is_fresh`.
+    """
+    timestamp = sign_timestamp(value)
+    if timestamp is None:
+        return None
+    parts = value.split(",")
     master = len(parts) == 3
     if master and (parts[2] != MASTER_SUFFIX or not master_key):
         return None
     key = (master_key or "") if master else app_key
-    expected = compute_sign(key, int(parts[1]))
+    expected = compute_sign(key, timestamp)
     if not hmac.compare_digest(parts[0].encode(), expected.encode()):
         return None
     return "master" if master else "app"
+
+
+def sign_is_fresh(value: str, now: float, max_age: float) -> bool:
+    """Whether an ``X-LC-Sign`` value's timestamp is at most ``max_age`` seconds away from
+    ``now`` (Unix seconds), before or after it."""
+    timestamp = sign_timestamp(value)
+    return timestamp is not None and abs(timestamp / 1000 - now) <= max_age
 
 
 def check_key_header(value: str, app_key: str, master_key: str | None) -> KeyKind | None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,14 +11,9 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from ..exceptions import InvalidPhoneNumber
-from ..phone import normalize_phone
-
-_CODE: Final = re.compile(r"^[0-9]{6}$")
-_VARIABLE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-# requestSmsCode's own body keys: a template variable must not set or override them.
-_RESERVED_VARIABLES: Final = frozenset(
-    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
-)
+from ..inputs import MAX_TEMPLATE_VALUE_LENGTH, as_typed, template_variables
+from ..phone import MAX_TYPED_LENGTH, normalize_phone
+from ..wire import SMS_CODE_RE
 
 
 class StrictCharField(serializers.CharField):
@@ -57,8 +51,8 @@ class PhoneField(serializers.CharField):
     default_error_messages = {"invalid_phone": _("Enter a valid phone number.")}
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("trim_whitespace", False)  # " +86..." is refused, not repaired
-        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("trim_whitespace", False)  # phone.py trims it, after the length check
+        kwargs.setdefault("max_length", MAX_TYPED_LENGTH)
         super().__init__(**kwargs)
 
     def run_validation(self, data: Any = empty) -> Any:
@@ -93,10 +87,12 @@ class CodeField(serializers.CharField):
         return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> str:
-        """Refuse anything but six ASCII digits (it goes into an upstream URL path)."""
-        if not isinstance(data, str) or not _CODE.fullmatch(data):
+        """Six digits as typed (``inputs.as_typed``: trimmed, any script's digits), returned
+        as six ASCII digits, the only form that goes into an upstream URL path."""
+        code = as_typed(data) if isinstance(data, str) else None
+        if code is None or not SMS_CODE_RE.fullmatch(code):
             self.fail("invalid_code")
-        return data
+        return code
 
 
 class NewPasswordField(StrictCharField):
@@ -129,16 +125,20 @@ class SmsCodeRequestSerializer(serializers.Serializer[Any]):
     phone = PhoneField()
     sms_type = serializers.ChoiceField(choices=["sms", "voice"], default="sms")
     template = StrictCharField(required=False, max_length=64)
-    variables = serializers.DictField(child=StrictCharField(max_length=128), required=False)
+    variables = serializers.DictField(
+        child=StrictCharField(max_length=MAX_TEMPLATE_VALUE_LENGTH), required=False
+    )
     validate_token = _validate_token()
 
     def validate_variables(self, value: dict[str, str]) -> dict[str, str]:
-        """At most 16 template variables with plain names (they become upstream body keys)."""
-        if len(value) > 16 or not all(
-            _VARIABLE.fullmatch(k) and k not in _RESERVED_VARIABLES for k in value
-        ):
-            raise serializers.ValidationError(_("Invalid template variables."), code="invalid")
-        return value
+        """``inputs.template_variables``' rules (they become upstream body keys), shared
+        with compat's ``requestSmsCode``."""
+        try:
+            return template_variables(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                _("Invalid template variables."), code="invalid"
+            ) from None
 
 
 class PhoneSerializer(serializers.Serializer[Any]):
@@ -173,7 +173,15 @@ class CodeSerializer(serializers.Serializer[Any]):
 class SignupSerializer(PhoneCodeSerializer):
     """``signup/``: username and password are optional and used only for a new account."""
 
-    username = StrictRegexField(r"^[\w.@+-]{1,64}$", required=False)
+    username = StrictRegexField(
+        r"^[\w.@+-]{1,64}$",
+        required=False,
+        error_messages={
+            "invalid": _(
+                "Enter a username of 1 to 64 characters: letters, digits and @ . + - _ only."
+            )
+        },
+    )
     password = NewPasswordField(required=False)
 
 

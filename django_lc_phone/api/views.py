@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from ..exceptions import AlreadyVerified, InvalidCode, InvalidCredentials, LcPho
 from ..tokens import get_issuer, rotate
 from . import serializers as s
 from .errors import PhoneAPIError, exception_handler, to_api_error
+from .parsers import DepthLimitedJSONParser
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -111,7 +111,7 @@ class PhoneAPIView(APIView):
     # Public endpoints read no credentials: a stale token left in a client's headers must not
     # stop it from signing in again (DRF would answer 401 before the view runs).
     authentication_classes: Sequence[type[BaseAuthentication]] = []
-    parser_classes = [JSONParser]  # JSON in: form bodies are a 415
+    parser_classes = [DepthLimitedJSONParser]  # JSON in: form bodies are a 415
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """Refuse oversized bodies before anything reads them (413 ``request_too_large``)."""

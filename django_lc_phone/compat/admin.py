@@ -69,8 +69,9 @@ class CompatSessionAdmin(_SessionAdminBase):
         return results | queryset.filter(user__lc_phone_profile__phone=e164), may_have_duplicates
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        """Never filter on the token's hash (result counts would read it out)."""
-        if HASH_FIELD in lookup.split("__"):
+        """Never filter on the token's hash (result counts would read it out), nor on a value
+        with a NUL (PostgreSQL refuses one in a query: a 500 instead of the list)."""
+        if HASH_FIELD in lookup.split("__") or "\x00" in value:
             return False
         return super().lookup_allowed(lookup, value, request)
 

@@ -20,6 +20,7 @@ from ..audit import auth_event
 from ..conf import get_settings
 from ..exceptions import LcPhoneError
 from ..protocol import ProtocolError
+from ..ratelimit import clock
 from ..wire import Code, KeyKind
 from . import require_local_provider
 from .errors import to_protocol
@@ -100,7 +101,10 @@ def _call(request: HttpRequest) -> Call:
         raise ProtocolError(Code.UNAUTHORIZED)
     body = protocol.parse_body(request.body)
     credentials = protocol.Credentials(conf.APP_ID, conf.APP_KEY, conf.MASTER_KEY or None)
-    key = protocol.authenticate(_header(request), body, credentials)
+    # X-LC-Sign timestamps at most SIGN_MAX_AGE from the limits' clock (the emulator: any).
+    key = protocol.authenticate(
+        _header(request), body, credentials, max_sign_age=conf.SIGN_MAX_AGE, clock=clock
+    )
     token = protocol.session_token(_header(request), body)
     return Call(request=request, body=body, key=key, session_token=token)
 

@@ -3,11 +3,17 @@
 Include it where the SDKs expect the API root, e.g. ``path("", include(...))`` so that
 ``/1.1/login`` is served; any prefix works (``path("lc/", ...)`` serves ``/lc/1.1/login``).
 Needs ``LC_PHONE["PROVIDER"] = "local"``: importing it otherwise raises ImproperlyConfigured.
+
+Every path also answers with a trailing slash (``/1.1/login/``), in place: a redirect would lose
+a POST's body. ``reverse()`` gives LeanCloud's form, without it.
 """
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+from collections.abc import Callable
+from typing import Any
+
+from django.urls import URLPattern, re_path
 
 from . import require_local_provider, views
 
@@ -15,53 +21,59 @@ require_local_provider()
 
 app_name = "lc_compat"
 
+
+def endpoint(pattern: str, view: Callable[..., Any], name: str) -> URLPattern:
+    """``/1.1/<pattern>`` (a regular expression), with or without a trailing slash."""
+    return re_path(rf"^1\.1/{pattern}/?$", view, name=name)
+
+
 urlpatterns = [
-    path("1.1/requestSmsCode", views.request_sms_code, name="requestSmsCode"),
-    re_path(r"^1\.1/verifySmsCode/(?P<code>[^/]*)$", views.verify_sms_code, name="verifySmsCode"),
-    path("1.1/usersByMobilePhone", views.users_by_mobile_phone, name="usersByMobilePhone"),
-    path("1.1/users", views.create_user, name="users"),
-    path("1.1/classes/_User", views.create_user, name="classesUser"),
-    path("1.1/login", views.login, name="login"),
-    path("1.1/requestLoginSmsCode", views.request_login_sms_code, name="requestLoginSmsCode"),
-    path("1.1/users/me", views.me, name="me"),
-    re_path(r"^1\.1/users/(?P<object_id>[^/]+)$", views.user_object, name="user"),
-    re_path(r"^1\.1/classes/_User/(?P<object_id>[^/]+)$", views.user_object, name="userObject"),
-    re_path(
-        r"^1\.1/users/(?P<object_id>[^/]+)/refreshSessionToken$",
+    endpoint("requestSmsCode", views.request_sms_code, name="requestSmsCode"),
+    endpoint(r"verifySmsCode/(?P<code>[^/]*)", views.verify_sms_code, name="verifySmsCode"),
+    endpoint("usersByMobilePhone", views.users_by_mobile_phone, name="usersByMobilePhone"),
+    endpoint("users", views.create_user, name="users"),
+    endpoint("classes/_User", views.create_user, name="classesUser"),
+    endpoint("login", views.login, name="login"),
+    endpoint("requestLoginSmsCode", views.request_login_sms_code, name="requestLoginSmsCode"),
+    endpoint("users/me", views.me, name="me"),
+    endpoint(r"users/(?P<object_id>[^/]+)", views.user_object, name="user"),
+    endpoint(r"classes/_User/(?P<object_id>[^/]+)", views.user_object, name="userObject"),
+    endpoint(
+        r"users/(?P<object_id>[^/]+)/refreshSessionToken",
         views.refresh_session_token,
         name="refreshSessionToken",
     ),
-    re_path(
-        r"^1\.1/users/(?P<object_id>[^/]+)/updatePassword$",
+    endpoint(
+        r"users/(?P<object_id>[^/]+)/updatePassword",
         views.update_password,
         name="updatePassword",
     ),
-    path(
-        "1.1/requestPasswordResetBySmsCode",
+    endpoint(
+        "requestPasswordResetBySmsCode",
         views.request_password_reset,
         name="requestPasswordResetBySmsCode",
     ),
-    re_path(
-        r"^1\.1/resetPasswordBySmsCode/(?P<code>[^/]*)$",
+    endpoint(
+        r"resetPasswordBySmsCode/(?P<code>[^/]*)",
         views.reset_password,
         name="resetPasswordBySmsCode",
     ),
-    path(
-        "1.1/requestMobilePhoneVerify",
+    endpoint(
+        "requestMobilePhoneVerify",
         views.request_mobile_phone_verify,
         name="requestMobilePhoneVerify",
     ),
-    re_path(
-        r"^1\.1/verifyMobilePhone/(?P<code>[^/]*)$",
+    endpoint(
+        r"verifyMobilePhone/(?P<code>[^/]*)",
         views.verify_mobile_phone,
         name="verifyMobilePhone",
     ),
-    path(
-        "1.1/requestChangePhoneNumber",
+    endpoint(
+        "requestChangePhoneNumber",
         views.request_change_phone_number,
         name="requestChangePhoneNumber",
     ),
-    path("1.1/changePhoneNumber", views.change_phone_number, name="changePhoneNumber"),
-    path("1.1/requestCaptcha", views.request_captcha, name="requestCaptcha"),
-    path("1.1/verifyCaptcha", views.verify_captcha, name="verifyCaptcha"),
+    endpoint("changePhoneNumber", views.change_phone_number, name="changePhoneNumber"),
+    endpoint("requestCaptcha", views.request_captcha, name="requestCaptcha"),
+    endpoint("verifyCaptcha", views.verify_captcha, name="verifyCaptcha"),
 ]

@@ -1,4 +1,5 @@
-"""The site's users as LeanCloud ``_User`` objects, and the request fields that name them."""
+"""The site's users as LeanCloud ``_User`` objects, and the request fields that name them (a
+number, a code, a new password)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from django.utils import timezone
 
 from .. import phone as phones
 from .. import protocol, services
+from ..inputs import as_typed
 from ..models import PhoneProfile
-from ..wire import Code
+from ..wire import OBJECT_ID_RE, Code
 
 
 def email_field(user: AbstractBaseUser) -> str | None:
@@ -48,7 +50,10 @@ def user_json(user: AbstractBaseUser, session_token: str | None = None) -> dict[
 
 
 def by_object_id(object_id: str) -> AbstractBaseUser | None:
-    """The local user whose profile carries this LeanCloud objectId."""
+    """The local user whose profile carries this LeanCloud objectId; None, with no query, for
+    what is no objectId (``wire.OBJECT_ID_RE``): a NUL in it would make PostgreSQL raise."""
+    if not OBJECT_ID_RE.fullmatch(object_id):
+        return None
     profile = PhoneProfile.objects.select_related("user").filter(lc_object_id=object_id).first()
     return profile.user if profile is not None else None
 
@@ -60,8 +65,20 @@ def by_phone(phone: str) -> AbstractBaseUser | None:
 
 
 def phone_field(body: dict[str, Any]) -> str:
-    """``mobilePhoneNumber`` as LeanCloud reads it (212, 127), then as the site does (127)."""
-    return phones.normalize_phone(protocol.normalize_phone(body.get("mobilePhoneNumber")))
+    """``mobilePhoneNumber`` read as typed (``inputs.as_typed``: trimmed, any script's digits
+    and a full-width ``+`` as ASCII), then as LeanCloud reads it (212, 127), then as the site
+    does (127)."""
+    return phones.normalize_phone(protocol.normalize_phone(_typed(body.get("mobilePhoneNumber"))))
+
+
+def code_field(value: Any) -> str:
+    """An SMS code (a body field or a path segment) read as typed, then checked as LeanCloud
+    checks one (603)."""
+    return protocol.sms_code(_typed(value))
+
+
+def _typed(value: Any) -> Any:
+    return as_typed(value) if isinstance(value, str) else value
 
 
 def new_password(value: Any) -> str:

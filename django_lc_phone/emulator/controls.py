@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from wsgiref.util import application_uri
 
+from .. import jsondepth
 from ..wire import JSON_CONTENT_TYPE
 from . import captcha
 from .errors import LCError
@@ -41,7 +42,7 @@ def _body(environ: dict[str, Any]) -> dict[str, Any]:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     raw = environ["wsgi.input"].read(length) if length else b""
     try:
-        value = json.loads(raw) if raw.strip() else {}
+        value = jsondepth.loads(raw) if raw.strip() else {}
     except ValueError:
         raise ValueError("the body must be a JSON object") from None
     if not isinstance(value, dict):

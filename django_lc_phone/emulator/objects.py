@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .. import protocol
+from .. import jsondepth, protocol
 from ..wire import Code, format_timestamp
 from .errors import LCError, bad_request
 from .store import dumps
@@ -284,11 +284,12 @@ def matches(obj: Obj, where: Mapping[str, Any]) -> bool:
 
 
 def parse_where(raw: str | None) -> dict[str, Any]:
-    """The ``where`` query parameter as an object (code 107 if it is not one)."""
+    """The ``where`` query parameter as an object (code 107 if it is not one, or if it is
+    nested deeper than ``jsondepth.MAX_JSON_DEPTH``)."""
     if not raw:
         return {}
     try:
-        where = json.loads(raw)
+        where = jsondepth.loads(raw)
     except ValueError:
         raise LCError(107) from None
     if not isinstance(where, dict):

@@ -26,6 +26,22 @@ PASSWORD = "first-Password-1"
 NEW_PASSWORD = "second-Password-2"
 CODE_SENT = {"code": "code_sent", "detail": "If this number can receive codes, one has been sent."}
 
+# SMS template variables that break one rule each of inputs.template_variables (finding 15):
+# sms-code/ and compat's requestSmsCode refuse them all. The limits as documented: at most 16
+# variables, values of at most 128 characters.
+BAD_TEMPLATE_VARIABLES: dict[str, dict[str, Any]] = {
+    "too many": {f"v{i}": "x" for i in range(17)},
+    "a value too long": {"order_id": "x" * 129},
+    "a name with a dash": {"order-id": "7"},
+    "a name starting with a digit": {"1st": "7"},
+    "a name too long": {"v" * 33: "7"},
+    "a name that is no ASCII": {"订单": "7"},
+    "an object value": {"order_id": {"$ne": 1}},
+    "a list value": {"order_id": ["7"]},
+    "a null value": {"order_id": None},
+    "a boolean value": {"order_id": True},
+}
+
 # Every endpoint of api/urls.py: (path, method, needs a signed-in user).
 ENDPOINTS: tuple[tuple[str, str, bool], ...] = (
     ("sms-code/", "post", False),

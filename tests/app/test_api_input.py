@@ -37,15 +37,12 @@ BAD_PHONES: list[Any] = [
     "1" * 16,
     "+86" + "1" * 16,
     "1380013800",
-    "＋８６１３８００１３８０００",
-    "１３８００１３８０００",
-    " +8613800138000",
-    "+8613800138000 ",
-    " 13800138000 ",
     "+86\n13800138000",
     "+86 138 0013 800",
     "1-800-FLOWERS",
 ]
+# Surrounding whitespace and other scripts' digits are read as typed (finding 18 of step 8,
+# tests/app/test_typed_input.py): not in these lists.
 BAD_CODES: list[Any] = [
     "",
     None,
@@ -54,15 +51,11 @@ BAD_CODES: list[Any] = [
     "12345",
     "1234567",
     "12 3456",
-    " 123456",
-    "123456 ",
-    "１２３４５６",
     "../users/me",
     "123456?x=1",
     "123456%2F..",
     "123456/..",
     "12345a",
-    "٠١٢٣٤٥",
 ]
 
 # Endpoints taking a phone (and what else they need to be valid otherwise).

@@ -69,12 +69,6 @@ def test_other_countries_and_landlines(typed: str, e164: str) -> None:
         "1380013800",  # one digit short
         "138001380001",  # one digit long
         "+8612345678901",  # no such mobile range
-        "＋８６１３８００１３８０００",  # full-width digits and plus
-        "１３８００１３８０００",
-        " +8613800138000",
-        "+8613800138000 ",
-        "\t+8613800138000",
-        "+8613800138000\n",
         "+86\n13800138000",
         "++8613800138000",
         "+86 138 0013 8000 ext. 12",
@@ -83,7 +77,6 @@ def test_other_countries_and_landlines(typed: str, e164: str) -> None:
         "(+86)13800138000",
         "+86/13800138000",
         "+86_13800138000",
-        "٠١٣٨٠٠١٣٨٠٠٠",  # Arabic-Indic digits
     ],
 )
 def test_malformed_input_is_refused(value: Any) -> None:

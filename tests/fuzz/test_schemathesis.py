@@ -1,6 +1,6 @@
 """Schemathesis fuzzes every operation of the phone API's OpenAPI schema, in-process over WSGI.
 
-Two passes over the schema drf-spectacular generates (the one ``api/schema/`` serves),
+Four passes over the schema drf-spectacular generates (the one ``api/schema/`` serves),
 derandomized with a fixed seed, each case in positive or negative mode:
 
 - ``test_fuzz_without_limits``: every rate limit off, ours (``LC_PHONE``) and LeanCloud's (the
@@ -8,7 +8,13 @@ derandomized with a fixed seed, each case in positive or negative mode:
   coverage phase (boundary and schema-violating cases derived from the schema), then its
   fuzzing phase;
 - ``test_fuzz_with_default_limits``: a smaller pass, fuzzing alone, with the default limits,
-  where a documented 429 is an acceptable answer.
+  where a documented 429 is an acceptable answer;
+- ``test_fuzz_slashless_paths``: fuzzing alone, limits off, over the same schema with every
+  path's trailing slash taken off (``/auth/phone/login``), which the API answers in place;
+- ``test_fuzz_deep_nesting``: limits off, every operation that takes a body, each generated
+  body sent with one of its values nested thousands of levels down (:data:`NESTING`: 5,000
+  arrays, 1,666 objects, or 2,500 of the two in turn): the answer must also be 400
+  ``parse_error`` (:func:`deep_json_is_a_parse_error`).
 
 Each operation starts from an empty emulator and empty limits, with one signed-up user and a
 code requested for each purpose; the endpoints that need a signed-in user get that user's DRF
@@ -70,6 +76,12 @@ MIN_REQUESTS: Final = 1000
 # 40 per operation); the second pass is fuzzing alone.
 MAX_EXAMPLES: Final = 40
 MAX_EXAMPLES_WITH_LIMITS: Final = 25
+MAX_EXAMPLES_SLASHLESS: Final = 15
+MAX_EXAMPLES_DEEP: Final = 10
+# The deep-nesting pass's brackets per body, about 10 KB (under MAX_BODY_BYTES, 16 KiB): 1,250
+# to 5,000 levels, far past jsondepth.MAX_JSON_DEPTH and past the depth at which json raised
+# RecursionError.
+NESTING: Final = 10_000
 
 CHECKS: Final = [
     not_a_server_error,
@@ -138,15 +150,30 @@ def _openapi_document() -> dict[str, Any]:
     return document
 
 
+def _slashless(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``document`` whose paths have no trailing slash (``/auth/phone/login``)."""
+    copy: dict[str, Any] = json.loads(json.dumps(document))
+    copy["paths"] = {path.rstrip("/"): item for path, item in copy["paths"].items()}
+    return copy
+
+
+def _operations(document: dict[str, Any], *, with_body: bool = False) -> dict[str, bool]:
+    """Every operation of the app (not drf-spectacular's own view, which tests/urls.py mounts),
+    and whether it is documented for signed-in users only; ``with_body``: those with a body."""
+    return {
+        f"{method.upper()} {path}": operation.get("security", [{}]) != [{}]
+        for path, methods in document["paths"].items()
+        if path.startswith(BASE)
+        for method, operation in methods.items()
+        if not with_body or "requestBody" in operation
+    }
+
+
 DOCUMENT: Final = _openapi_document()
-# Every operation of the app (not drf-spectacular's own view, which tests/urls.py mounts),
-# and whether it is documented for signed-in users only.
-OPERATIONS: Final = {
-    f"{method.upper()} {path}": operation.get("security", [{}]) != [{}]
-    for path, methods in DOCUMENT["paths"].items()
-    if path.startswith(BASE)
-    for method, operation in methods.items()
-}
+SLASHLESS_DOCUMENT: Final = _slashless(DOCUMENT)
+OPERATIONS: Final = _operations(DOCUMENT)
+SLASHLESS_OPERATIONS: Final = _operations(SLASHLESS_DOCUMENT)
+BODY_OPERATIONS: Final = _operations(DOCUMENT, with_body=True)
 
 
 def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +187,13 @@ def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
     return copy
 
 
-def _schema(max_examples: int, *, coverage: bool) -> schemathesis.BaseSchema:
+def _schema(
+    max_examples: int,
+    *,
+    coverage: bool,
+    document: dict[str, Any] = DOCUMENT,
+    operations: Iterable[str] | None = None,
+) -> schemathesis.BaseSchema:
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -190,13 +223,19 @@ def _schema(max_examples: int, *, coverage: bool) -> schemathesis.BaseSchema:
             "output": {"sanitization": {"enabled": False}},
         }
     )
-    schema = schemathesis.openapi.from_dict(_with_examples(DOCUMENT), config=config)
+    schema = schemathesis.openapi.from_dict(_with_examples(document), config=config)
     schema.app = APP
+    if operations is not None:  # (a second include() would add to the first, not narrow it)
+        return schema.include(name=list(operations))
     return schema.include(path_regex=f"^{BASE}")
 
 
 SCHEMA_WITHOUT_LIMITS: Final = _schema(MAX_EXAMPLES, coverage=True)
 SCHEMA_WITH_LIMITS: Final = _schema(MAX_EXAMPLES_WITH_LIMITS, coverage=False)
+SCHEMA_SLASHLESS: Final = _schema(
+    MAX_EXAMPLES_SLASHLESS, coverage=False, document=SLASHLESS_DOCUMENT
+)
+SCHEMA_DEEP: Final = _schema(MAX_EXAMPLES_DEEP, coverage=False, operations=BODY_OPERATIONS)
 
 
 # --- what a pass found ----------------------------------------------------------------------
@@ -231,6 +270,7 @@ class Finding:
 @dataclass
 class Pass:
     name: str
+    expected: set[str]  # the operations it must run
     requests: int = 0
     operations: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
@@ -239,6 +279,8 @@ class Pass:
         for failure in group.exceptions:
             component = [line for line in failure.message.splitlines() if "component" in line]
             curl = case.as_curl_command(headers=dict(response.request.headers))
+            if self.name == "deep nesting":
+                curl += "  # with one value nested deep (_deep_body)"
             found = Finding(
                 operation=case.operation.label,
                 failure=failure,
@@ -266,7 +308,12 @@ class Pass:
         return "\n\n".join([self.summary(), *map(str, self.findings)])
 
 
-PASSES: Final = {name: Pass(name) for name in ("without limits", "with default limits")}
+PASSES: Final = {
+    "without limits": Pass("without limits", set(OPERATIONS)),
+    "with default limits": Pass("with default limits", set(OPERATIONS)),
+    "slash-less paths": Pass("slash-less paths", set(SLASHLESS_OPERATIONS)),
+    "deep nesting": Pass("deep nesting", set(BODY_OPERATIONS)),
+}
 
 
 # --- state ----------------------------------------------------------------------------------
@@ -340,21 +387,61 @@ def no_limits() -> Iterator[None]:
         yield
 
 
-def _call(case: Any, user: Any, run: Pass) -> None:
-    """Send the case (with the user's token if it needs one) and run the checks on the answer."""
+def _call(case: Any, user: Any, run: Pass, *, deep: bool = False) -> None:
+    """Send the case (with the user's token if it needs one) and run the checks on the answer;
+    ``deep``: with its body nested thousands of levels down (:func:`_deep_body`)."""
     run.operations.add(case.operation.label)
     token = None
-    if OPERATIONS[case.operation.label]:
+    if {**OPERATIONS, **SLASHLESS_OPERATIONS}[case.operation.label]:
         # logout/ revokes the token: a new one when it has.
         token = Token.objects.get_or_create(user=user)[0].key
     headers = {"Authorization": f"Token {token}"} if token else None
+    body: dict[str, bytes] = {}
+    if deep:  # (a case whose optional body was left out has no content type of its own)
+        body = {"data": _deep_body(case.body, len(run.operations) + run.requests)}
+        headers = {**(headers or {}), "Content-Type": "application/json"}
+    checks = [*CHECKS, deep_json_is_a_parse_error] if deep else CHECKS
     before = APP.requests
-    response = case.call(headers=headers)
+    response = case.call(headers=headers, **body)
     run.requests += APP.requests - before
     try:
-        case.validate_response(response, checks=CHECKS, headers=headers)
+        case.validate_response(response, checks=checks, headers=headers, transport_kwargs=body)
     except FailureGroup as group:
         run.record(case, response, token, group)
+
+
+# The three shapes of the deep-nesting pass: arrays, objects, and the two in turn.
+_OPENERS: Final = ("[", '{"a":', '[{"a":')
+_CLOSERS: Final = ("]", "}", "}]")
+
+
+def _deep_body(generated: Any, turn: int) -> bytes:
+    """``generated`` (the case's body) as JSON with one of its values wrapped in
+    :data:`NESTING` characters of brackets (the whole body when it is no object), in the shape
+    ``turn`` picks. Built as text: ``json.dumps`` itself recurses too deeply for it."""
+    shape = turn % len(_OPENERS)
+    levels = NESTING // (len(_OPENERS[shape]) + len(_CLOSERS[shape]))
+
+    def wrap(value: Any) -> str:
+        return _OPENERS[shape] * levels + json.dumps(value) + _CLOSERS[shape] * levels
+
+    if not isinstance(generated, dict) or not generated:
+        return wrap(generated if isinstance(generated, dict | list) else {}).encode()
+    name = sorted(generated)[turn % len(generated)]
+    fields = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in generated.items() if k != name]
+    return (
+        "{" + ", ".join([*fields, f"{json.dumps(name)}: {wrap(generated[name])}"]) + "}"
+    ).encode()
+
+
+@schemathesis.check
+def deep_json_is_a_parse_error(ctx: Any, response: Any, case: Any) -> bool:
+    """A body nested past ``jsondepth.MAX_JSON_DEPTH`` is refused as unparsable: 400
+    ``parse_error``, whatever the rest of it holds."""
+    code = response.json().get("code") if response.status_code == 400 else None
+    if code != "parse_error":
+        raise AssertionError(f"a deep body got {response.status_code} {response.text[:200]}")
+    return True
 
 
 # The fixtures run once per operation, on purpose: each pass resets what it needs per case.
@@ -381,12 +468,26 @@ def test_fuzz_with_default_limits(case: Any, fuzz_user: Any) -> None:
     _call(case, fuzz_user, PASSES["with default limits"])
 
 
+@SCHEMA_SLASHLESS.parametrize()
+@_ONE_SETUP_PER_OPERATION
+def test_fuzz_slashless_paths(case: Any, no_limits: None, fuzz_user: Any) -> None:
+    clear_limits()
+    _call(case, fuzz_user, PASSES["slash-less paths"])
+
+
+@SCHEMA_DEEP.parametrize()
+@_ONE_SETUP_PER_OPERATION
+def test_fuzz_deep_nesting(case: Any, no_limits: None, fuzz_user: Any) -> None:
+    clear_limits()
+    _call(case, fuzz_user, PASSES["deep nesting"], deep=True)
+
+
 # --- the figures ----------------------------------------------------------------------------
 
 
 def _require_complete_passes() -> None:
     for run in PASSES.values():
-        if run.operations != set(OPERATIONS):
+        if run.operations != run.expected:
             pytest.skip(f"the pass {run.name} did not run on every operation")
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
@@ -17,6 +18,13 @@ from django_lc_phone.emulator import captcha
 from django_lc_phone.models import PhoneProfile
 from tests import upstream
 from tests.app._api import post, url
+from tests.settings import USE_SERVICES
+
+# What only PostgreSQL refuses (a NUL in a string, "text fields cannot contain NUL"); mandatory
+# under CI=true, where tests/settings.py requires PostgreSQL.
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    not USE_SERVICES, reason="PostgreSQL behaviour: needs PostgreSQL (see tests/settings.py)"
+)
 
 # Endpoints that send a code to an anonymous caller -> the upstream call each one makes.
 SEND_PATHS: dict[str, str] = {

@@ -14,7 +14,7 @@ from ...protocol import ProtocolError
 from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call
-from ..users import phone_field, user_json
+from ..users import code_field, phone_field, user_json
 
 
 def validate_token(call: Call) -> str | None:
@@ -63,7 +63,7 @@ def phone_and_code(call: Call, purpose: str, code: str) -> tuple[str, str]:
     given = None
     if call.body.get("mobilePhoneNumber") not in (None, ""):
         given = call.phone = phone_field(call.body)
-    sms_code = protocol.sms_code(code)
+    sms_code = code_field(code)
     if given is not None:
         return given, sms_code
     with limits.attempt_without_number(purpose, call.request):

@@ -12,7 +12,7 @@ from ...protocol import ProtocolError, bad_request
 from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
-from ..users import by_object_id, new_password, phone_field, user_json
+from ..users import by_object_id, code_field, new_password, phone_field, user_json
 from .common import attempt, session_owner, signed_in, validate_token
 
 
@@ -36,7 +36,7 @@ def create_user(call: Call) -> Answer:
 def _phone_signup(call: Call) -> Answer:
     """Sign-up (or in) with a generic code: the fields are checked before the code is spent."""
     phone = call.phone = phone_field(call.body)
-    code = protocol.sms_code(call.body.get("smsCode"))
+    code = code_field(call.body.get("smsCode"))
     raw_password = call.body.get("password")
     password = new_password(raw_password) if raw_password is not None else None
     username = call.body.get("username")
@@ -61,7 +61,7 @@ def login(call: Call) -> Answer:
     phone = call.phone = phone_field(body)
     token = validate_token(call)
     if body.get("smsCode") is not None:
-        code = protocol.sms_code(body["smsCode"])
+        code = code_field(body["smsCode"])
         user = authenticate(call.request, phone=phone, sms_token=code, validate_token=token)
         failure = Code.INVALID_SMS_CODE
     else:

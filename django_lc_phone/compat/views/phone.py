@@ -7,7 +7,7 @@ from ... import limits, protocol, services
 from ...exceptions import InvalidCode
 from .. import sessions
 from ..http import Answer, Call, endpoint
-from ..users import by_phone, phone_field
+from ..users import by_phone, code_field, phone_field
 from .common import attempt, phone_and_code, session_user, validate_token
 
 # --- phone verification -----------------------------------------------------------------------
@@ -61,7 +61,7 @@ def change_phone_number(call: Call) -> Answer:
     other sessions end, the one making the change stays. Answers ``objectId``, ``updatedAt``."""
     user = session_user(call)
     phone = call.phone = phone_field(call.body)
-    sms_code = protocol.sms_code(call.body.get("code"))
+    sms_code = code_field(call.body.get("code"))
     sessions.keep_on_revoke(call.request, call.session_token)
     with attempt(call, "code", phone):
         profile = services.change_phone(user, phone, sms_code, request=call.request)

@@ -4,22 +4,19 @@ code request (``requestCaptcha``, ``verifyCaptcha``)."""
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
-from ... import limits, protocol, services
+from ... import limits, services
+from ...inputs import template_variables
 from ...protocol import ProtocolError, bad_request
-from ...wire import Code
+from ...wire import REQUEST_SMS_CODE_KEYS, Code
 from ..http import Answer, Call, endpoint
-from ..users import phone_field
+from ..users import code_field, phone_field
 from .common import attempt, validate_token
 
 # A CAPTCHA token and answer as ``auth/phone/captcha/verify/`` accepts them (607 otherwise).
 _CAPTCHA_TOKEN: Final = re.compile(r"[A-Za-z0-9]{4,64}")
 _CAPTCHA_ANSWER_MAX: Final = 16
-# Keys of requestSmsCode that are not template variables.
-_SMS_KEYS: Final = frozenset(
-    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
-)
 
 
 @endpoint("POST", "sms_code")
@@ -32,10 +29,9 @@ def request_sms_code(call: Call) -> Answer:
     template = call.body.get("template")
     if template is not None and not isinstance(template, str):
         raise ProtocolError(Code.INCORRECT_TYPE)
-    # A template's variables are the body's other keys, as LeanCloud reads them.
-    variables = {k: str(v) for k, v in call.body.items() if k not in _SMS_KEYS and template}
     token = validate_token(call)
     services.ensure_send_allowed(sms_type, template)
+    variables = _template_variables(call.body) if template else None
     with limits.sending(phone, call.request, validate_token=token):
         services.send_code(
             phone,
@@ -47,11 +43,21 @@ def request_sms_code(call: Call) -> Answer:
     return Answer({})
 
 
+def _template_variables(body: dict[str, Any]) -> dict[str, str] | None:
+    """A template's variables: the body's other keys, as LeanCloud reads them, within the
+    rules ``sms-code/`` applies (``inputs.template_variables``; code 1 with the rule broken)."""
+    given = {k: v for k, v in body.items() if k not in REQUEST_SMS_CODE_KEYS}
+    try:
+        return template_variables(given) or None
+    except ValueError as error:
+        raise bad_request(str(error)) from None
+
+
 @endpoint("POST", "sms_code_verify")
 def verify_sms_code(call: Call, code: str) -> Answer:
     """``POST /1.1/verifySmsCode/<code>``: check and spend a generic code (``{}``)."""
     phone = call.phone = phone_field(call.body)
-    sms_code = protocol.sms_code(code)
+    sms_code = code_field(code)
     with attempt(call, "code", phone):
         services.check_code(phone, sms_code)
     return Answer({})
