@@ -75,6 +75,7 @@ def test_every_flow_without_leancloud(site: Site) -> None:
     body = {"phone": ALICE_NEW, "code": read_code(site, ALICE_NEW, "change_phone")}
     confirmed = site.post("/auth/phone/phone/change/", body, token=token)
     assert confirmed.status_code == 200, confirmed.text
+    token = confirmed.json()["token"]  # the change ended every token of the user: a new one
     assert site.get("/auth/phone/me/", token=token).json()["phone"] == ALICE_NEW
 
     _cool_down(site)
