@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.sms import locmem
@@ -170,6 +171,24 @@ def test_wrong_codes_without_a_number_share_one_budget(lc: LC, limiter_clock: Fa
     # With its number, the number's own budget applies.
     answer = lc.post(f"verifyMobilePhone/{code}", {"mobilePhoneNumber": PHONE})
     assert answer.status_code == 200, answer.content
+
+
+def test_wrong_codes_without_a_number_lock_only_the_client_that_made_them(
+    lc: LC, limiter_clock: FakeClock
+) -> None:
+    """Finding 8: the number-less compat calls locked for the whole site after five guesses,
+    so anybody could keep them locked for everybody. Now each client spends a budget of its
+    own: the guesser is refused, another client's number-less call works."""
+    _unverified(lc, limiter_clock)
+    code = _verify_code(lc)
+    guesser = LC(Client(REMOTE_ADDR="198.51.100.66"))
+    for _ in range(5):
+        assert_error(guesser.post("verifyMobilePhone/000000", {}), 603)
+    assert_error(guesser.post(f"verifyMobilePhone/{code}", {}), 219)
+    owner = LC(Client(REMOTE_ADDR="198.51.100.67"))
+    answer = owner.post(f"verifyMobilePhone/{code}", {})
+    assert answer.status_code == 200, answer.content
+    assert PhoneProfile.objects.get().phone_verified
 
 
 def test_wrong_codes_lock_the_number_for_verification(lc: LC, limiter_clock: FakeClock) -> None:
