@@ -16,6 +16,7 @@ chain (``PermissionDenied``), so no later backend gets another guess.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -50,9 +51,14 @@ def _active(user: AbstractBaseUser) -> AbstractBaseUser | None:
     return user if getattr(user, "is_active", True) else None
 
 
-def _token(value: Any) -> str | None:
-    """A CAPTCHA ``validate_token`` for the step-up of a number under attack, if usable."""
-    return value if isinstance(value, str) and value else None
+def _attempt(
+    kind: limits.AttemptKind, number: str, request: HttpRequest | None, validate_token: Any
+) -> AbstractContextManager[None]:
+    """The attempt budgets of a login, below the provider's own lock (LeanCloud's counts code
+    and password logins alike); ``validate_token`` answers the step-up of a number under
+    attack."""
+    token = validate_token if isinstance(validate_token, str) and validate_token else None
+    return limits.attempt(kind, number, request, validate_token=token, lock=services.login_lock())
 
 
 class _UserLookup(BaseBackend):
@@ -80,13 +86,7 @@ class PhoneCodeBackend(_UserLookup):
         if number is None or not isinstance(sms_token, str):
             return None
         try:
-            with limits.attempt(
-                "code",
-                number,
-                request,
-                validate_token=_token(validate_token),
-                lock=services.login_lock(),
-            ):
+            with _attempt("code", number, request, validate_token):
                 user = services.login_with_code(number, sms_token, request)
         except InvalidCode:
             return None
@@ -112,13 +112,7 @@ class PhonePasswordBackend(_UserLookup):
         if number is None or not isinstance(password, str) or not password:
             return None
         try:
-            with limits.attempt(
-                "password",
-                number,
-                request,
-                validate_token=_token(validate_token),
-                lock=services.login_lock(),
-            ):
+            with _attempt("password", number, request, validate_token):
                 user = self._local(request, username, password) if form else None
                 if user is None:
                     user = services.login_with_password(number, password, request)

@@ -321,14 +321,8 @@ def attempt(
     reservation = Reservation()
     _take_all(reservation, limits.client_checks())
     _take_number_slots(limits, reservation, validate_token)
-    try:
+    with _kept_if_failed(reservation):
         yield
-    except _FAILURES:
-        raise
-    except BaseException:
-        reservation.release()
-        raise
-    reservation.release()
     limits.signed_in()
 
 
@@ -359,6 +353,14 @@ def attempt_without_number(purpose: str, request: HttpRequest | None) -> Iterato
             ),
         ],
     )
+    with _kept_if_failed(reservation):
+        yield
+
+
+@contextmanager
+def _kept_if_failed(reservation: Reservation) -> Iterator[None]:
+    """Run the attempt: its slots stay taken when the credential was wrong (it counts), and
+    are given back otherwise (a success, an outage, a bug)."""
     try:
         yield
     except _FAILURES:
