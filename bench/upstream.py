@@ -12,7 +12,7 @@ import requests
 
 from django_lc_phone import __version__
 from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY
-from django_lc_phone.wire import API_PREFIX, HEADER_ID, HEADER_SIGN, sign_header
+from django_lc_phone.leancloud.wire import API_PREFIX, HEADER_ID, HEADER_SIGN, sign_header
 
 PASSWORD = "bench-Passw0rd!"  # noqa: S105 - the synthetic users' password
 

@@ -41,7 +41,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import limits, services
+from . import services
 from .api.errors import to_api_error
 from .compat.admin import CompatSessionAdmin
 from .exceptions import (
@@ -60,6 +60,7 @@ from .exceptions import (
     Throttled,
     UnknownAccount,
 )
+from .guards import limits
 from .models import CompatSession, PhoneProfile
 from .phone import normalize_phone
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .identity import client_digest
+from .guards.identity import client_digest
 from .redaction import mask_phone
 
 logger = logging.getLogger("django_lc_phone.audit")

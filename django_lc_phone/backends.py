@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from . import limits, services
+from . import services
 from .exceptions import (
     CaptchaRequired,
     InvalidCode,
@@ -35,6 +35,7 @@ from .exceptions import (
     ProviderError,
     Throttled,
 )
+from .guards import limits
 from .phone import normalize_phone
 
 logger = logging.getLogger(__name__)

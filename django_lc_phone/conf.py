@@ -52,7 +52,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     # Minutes a code stays valid.
     "CODE_TTL_MINUTES": 10,
     # Dotted path of the CAPTCHA verifier class (captcha/ and captcha/verify/).
-    "CAPTCHA_VERIFIER": "django_lc_phone.captcha.ImageCaptcha",
+    "CAPTCHA_VERIFIER": "django_lc_phone.providers.local.captcha.ImageCaptcha",
     # --- abuse resistance (docs/security.md); None switches a limit off ---
     # Largest request body the API reads, in bytes (the largest valid one is about 3 KB).
     "MAX_BODY_BYTES": 16 * 1024,

@@ -26,7 +26,7 @@ from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_noop as _
 
-from . import lc_password
+from .leancloud import password as lc_password
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Final
 
-from .wire import REQUEST_SMS_CODE_KEYS
+from .leancloud.wire import REQUEST_SMS_CODE_KEYS
 
 # What an input method types for the ASCII characters a number is written with (the Unicode
 # spaces, category Zs, are all read as " ").

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
-from . import codes, deliveries, ratelimit, signals
+from . import deliveries, signals
 from .conf import RELOAD_ON, get_settings
 from .exceptions import (
     AlreadyVerified,
@@ -38,15 +38,17 @@ from .exceptions import (
     SessionExpired,
     UnknownAccount,
 )
+from .guards import windows as ratelimit
+from .guards.limits import AccountLock
 from .models import PhoneProfile
 from .providers import load_provider
 from .providers.base import (
-    AccountLock,
     CaptchaChallenge,
     PhoneAuthProvider,
     RemoteUser,
     SmsType,
 )
+from .providers.local import codes
 from .redaction import mask_phone
 from .revocation import revoke_other_credentials
 from .sync import link_remote_user

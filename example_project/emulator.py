@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from django_lc_phone.emulator import Emulator, EmulatorConfig
-from django_lc_phone.leancloud.inprocess import wsgi_session
+from django_lc_phone.testing.inprocess import wsgi_session
 
 # The base URL the app's client uses in-process; requests to it never touch the network
 # (https, so the system check for a clear-text SERVER_URL has nothing to say).

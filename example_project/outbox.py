@@ -20,11 +20,11 @@ from django.views.decorators.http import require_http_methods
 from django_lc_phone.emulator.clock import Clock
 from django_lc_phone.emulator.inbox import render_inbox
 from django_lc_phone.exceptions import InvalidPhoneNumber
+from django_lc_phone.leancloud.wire import format_timestamp
 from django_lc_phone.phone import normalize_phone
 from django_lc_phone.sms import get_gateway, locmem
 from django_lc_phone.sms.base import SmsMessage
 from django_lc_phone.sms.console import ConsoleGateway
-from django_lc_phone.wire import format_timestamp
 
 
 def sent() -> list[SmsMessage]:

@@ -9,7 +9,7 @@ import pytest
 
 from django_lc_phone.emulator import Emulator, RunningServer
 from django_lc_phone.leancloud import LeanCloudClient, RetryPolicy
-from django_lc_phone.leancloud.inprocess import wsgi_session
+from django_lc_phone.testing.inprocess import wsgi_session
 from tests.limiter import LIMITER_CLOCK, FakeClock, clear_limits
 
 INPROCESS_URL = "http://lc-emulator.test"
@@ -79,7 +79,7 @@ def captcha_answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
     Its image names the answer nowhere and nothing stores it, so this records what the image
     was drawn from as the token is issued."""
-    from django_lc_phone.captcha import tokens
+    from django_lc_phone.providers.local.captcha import tokens
 
     answers: dict[str, str] = {}
     issue = tokens.issue

@@ -29,7 +29,7 @@ import requests
 
 from django_lc_phone.api.urls import urlpatterns as api_urls
 from django_lc_phone.emulator import DEMO_APP_ID, DEMO_APP_KEY
-from django_lc_phone.wire import HEADER_ID, HEADER_SIGN, sign_header
+from django_lc_phone.leancloud.wire import HEADER_ID, HEADER_SIGN, sign_header
 from example_project.apps import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -145,7 +145,7 @@ _FILL = """
 from django.conf import settings
 from django.core.cache import caches
 from django_lc_phone.conf import get_settings
-from django_lc_phone.ratelimit import cache
+from django_lc_phone.guards.windows import cache
 limits = cache()
 limits.set("lc_phone:a-lockout", 1, timeout=900)
 for i in range(2000):

@@ -61,11 +61,14 @@ def test_the_probe_sees_what_it_imports() -> None:
 
 
 def test_the_client_and_the_emulator_import_without_django() -> None:
-    names = imported_after("django_lc_phone.leancloud", "django_lc_phone.emulator")
+    names = imported_after(
+        "django_lc_phone.leancloud", "django_lc_phone.emulator", "django_lc_phone.testing.inprocess"
+    )
     assert family(names, "django") == set()
     assert family(names, "rest_framework") == set()
     assert "django_lc_phone.emulator.app" in names
-    assert "django_lc_phone.leancloud.inprocess" in names
+    assert "django_lc_phone.leancloud.protocol" in names
+    assert "django_lc_phone.testing.inprocess" in names
 
 
 @pytest.mark.parametrize("third_party", ["requests", "urllib3", "django", "rest_framework"])
@@ -73,10 +76,16 @@ def test_the_emulator_uses_the_standard_library_only(third_party: str) -> None:
     names = imported_after("django_lc_phone.emulator")
     assert "django_lc_phone.emulator.server" in names
     assert family(names, third_party) == set()
-    assert family(names, "django_lc_phone.leancloud") == set()
+    # Of leancloud/, the server side only: the facts and what a server answers, no client.
+    server_side = {"wire", "protocol", "password", "jsondepth"}
+    expected = {
+        "django_lc_phone.leancloud",
+        *(f"django_lc_phone.leancloud.{m}" for m in server_side),
+    }
+    assert family(names, "django_lc_phone.leancloud") == expected
 
 
 def test_wire_and_redaction_use_the_standard_library_only() -> None:
-    names = imported_after("django_lc_phone.wire", "django_lc_phone.redaction")
+    names = imported_after("django_lc_phone.leancloud.wire", "django_lc_phone.redaction")
     for third_party in ("requests", "urllib3", "django"):
         assert family(names, third_party) == set()

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from django_lc_phone import jsondepth
-from django_lc_phone.jsondepth import MAX_JSON_DEPTH, JSONTooDeep
+from django_lc_phone.leancloud import jsondepth
+from django_lc_phone.leancloud.jsondepth import MAX_JSON_DEPTH, JSONTooDeep
 
 
 def _nested(depth: int, opener: str = "[", closer: str = "]") -> str:

@@ -122,7 +122,7 @@ def test_the_wheel_holds_the_package_and_its_metadata_only() -> None:
     assert f"{info}licenses/LICENSE" in names
     assert "django_lc_phone/py.typed" in names
     entry_points = zipfile.ZipFile(WHEEL).read(f"{info}entry_points.txt").decode()
-    assert "django_lc_phone = django_lc_phone.pytest_plugin" in entry_points
+    assert "django_lc_phone = django_lc_phone.testing.pytest_plugin" in entry_points
 
 
 @wheel_only

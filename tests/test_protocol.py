@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from django_lc_phone import protocol
-from django_lc_phone.protocol import Credentials, ProtocolError
-from django_lc_phone.wire import sign_header
+from django_lc_phone.leancloud import protocol
+from django_lc_phone.leancloud.protocol import Credentials, ProtocolError
+from django_lc_phone.leancloud.wire import sign_header
 
 CREDS = Credentials("app-id", "app-key", "master-key")
 

@@ -19,9 +19,11 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
 
-from django_lc_phone import limits, ratelimit, testing
+from django_lc_phone import testing
 from django_lc_phone.emulator import Emulator, serve_in_thread
 from django_lc_phone.exceptions import Throttled
+from django_lc_phone.guards import limits
+from django_lc_phone.guards import windows as ratelimit
 from django_lc_phone.sms import locmem
 from django_lc_phone.sms.base import SmsMessage
 

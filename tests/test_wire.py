@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from django_lc_phone.wire import (
+from django_lc_phone.leancloud.wire import (
     OBJECT_ID_RE,
     SESSION_TOKEN_RE,
     check_key_header,

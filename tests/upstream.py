@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from django_lc_phone.emulator import Emulator
-from django_lc_phone.leancloud.inprocess import wsgi_session
+from django_lc_phone.testing.inprocess import wsgi_session
 
 SERVER_URL = "http://leancloud.test"
 EMULATOR = Emulator()

@@ -23,7 +23,7 @@ UPSTREAM_CALLS: list[str] = []
 
 def session() -> Any:
     """``HTTP_SESSION_FACTORY``: the example site's in-process emulator, counted."""
-    from django_lc_phone.leancloud.inprocess import wsgi_session
+    from django_lc_phone.testing.inprocess import wsgi_session
     from example_project import emulator
 
     def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -135,7 +135,7 @@ def unverified_user(local: bool, phone: str, password: str) -> None:
         PhoneProfile.objects.create(user=user, phone=phone, phone_verified=False)
         return
     from bench.upstream import login_headers
-    from django_lc_phone.leancloud.inprocess import wsgi_session
+    from django_lc_phone.testing.inprocess import wsgi_session
     from example_project import emulator
 
     http = wsgi_session(emulator._as_site, emulator.INPROCESS_URL)

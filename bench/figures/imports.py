@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django_lc_phone.lc_password import hash_password, make_salt
+from django_lc_phone.leancloud.password import hash_password, make_salt
 
 from ..context import Context
 from ..stats import Spread, spread

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from .. import jsondepth
+from ..leancloud import jsondepth
 
 
 class DepthLimitedJSONParser(JSONParser):

@@ -12,8 +12,8 @@ from rest_framework.fields import empty
 
 from ..exceptions import InvalidPhoneNumber
 from ..inputs import MAX_TEMPLATE_VALUE_LENGTH, as_typed, template_variables
+from ..leancloud.wire import SMS_CODE_RE
 from ..phone import MAX_TYPED_LENGTH, normalize_phone
-from ..wire import SMS_CODE_RE
 
 
 class StrictCharField(serializers.CharField):

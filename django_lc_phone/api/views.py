@@ -20,10 +20,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from .. import limits, services
+from .. import services
 from ..audit import auth_event
 from ..conf import get_settings
 from ..exceptions import AlreadyVerified, InvalidCode, InvalidCredentials, LcPhoneError
+from ..guards import limits
 from ..tokens import get_issuer, rotate
 from . import serializers as s
 from .errors import PhoneAPIError, exception_handler, to_api_error

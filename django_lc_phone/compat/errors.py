@@ -35,8 +35,8 @@ from ..exceptions import (
     UnknownAccount,
     UsernameTaken,
 )
-from ..protocol import ProtocolError
-from ..wire import Code
+from ..leancloud.protocol import ProtocolError
+from ..leancloud.wire import Code
 
 # First match wins: subclasses before their bases.
 CODES: Final[tuple[tuple[type[LcPhoneError], int], ...]] = (

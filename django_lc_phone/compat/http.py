@@ -15,13 +15,13 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from .. import protocol
 from ..audit import auth_event
 from ..conf import get_settings
 from ..exceptions import LcPhoneError
-from ..protocol import ProtocolError
-from ..ratelimit import clock
-from ..wire import Code, KeyKind
+from ..guards.windows import clock
+from ..leancloud import protocol
+from ..leancloud.protocol import ProtocolError
+from ..leancloud.wire import Code, KeyKind
 from . import require_local_provider
 from .errors import to_protocol
 

@@ -20,9 +20,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from ..conf import get_settings
+from ..leancloud.wire import SESSION_TOKEN_RE, new_session_token
 from ..models import CompatSession
 from ..signals import credentials_revoked
-from ..wire import SESSION_TOKEN_RE, new_session_token
 from . import LOCAL_PROVIDERS
 
 

@@ -12,10 +12,11 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils import timezone
 
 from .. import phone as phones
-from .. import protocol, services
+from .. import services
 from ..inputs import as_typed
+from ..leancloud import protocol
+from ..leancloud.wire import OBJECT_ID_RE, Code
 from ..models import PhoneProfile
-from ..wire import OBJECT_ID_RE, Code
 
 
 def email_field(user: AbstractBaseUser) -> str | None:

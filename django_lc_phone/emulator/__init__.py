@@ -2,7 +2,7 @@
 
 Standard library only. Run it over HTTP (``python manage.py lc_emulator`` or
 :func:`serve_in_thread`), or in-process as a WSGI app (``Emulator()``), which
-``django_lc_phone.leancloud.inprocess.wsgi_session`` can put behind the client with no socket.
+``django_lc_phone.testing.inprocess.wsgi_session`` can put behind the client with no socket.
 """
 
 from .app import Emulator

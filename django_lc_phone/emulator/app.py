@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 from wsgiref.util import application_uri
 
-from .. import protocol
+from ..leancloud import protocol
+from ..leancloud.wire import API_PREFIX, SMS_CODE_RE, Code, KeyKind, error_body
 from ..redaction import mask_phone
-from ..wire import API_PREFIX, SMS_CODE_RE, Code, KeyKind, error_body
 from . import controls, faults, routing, sms
 from .clock import Clock
 from .config import EmulatorConfig

@@ -8,7 +8,7 @@ import string
 from html import escape
 from typing import Any, Final
 
-from ..wire import Code
+from ..leancloud.wire import Code
 from .errors import LCError
 
 _TOKEN_ALPHABET: Final = string.ascii_letters + string.digits

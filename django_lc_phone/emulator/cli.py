@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from ..wire import SMS_CODE_RE
+from ..leancloud.wire import SMS_CODE_RE
 from .app import Emulator
 from .config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY, EmulatorConfig
 from .errors import LCError

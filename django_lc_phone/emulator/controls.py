@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from wsgiref.util import application_uri
 
-from .. import jsondepth
-from ..wire import JSON_CONTENT_TYPE
+from ..leancloud import jsondepth
+from ..leancloud.wire import JSON_CONTENT_TYPE
 from . import captcha
 from .errors import LCError
 from .faults import FAULT_KINDS, Fault

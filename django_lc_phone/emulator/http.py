@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..protocol import MAX_BODY_BYTES, parse_body
+from ..leancloud.protocol import MAX_BODY_BYTES, parse_body
 from .errors import LCError
 
 __all__ = ["MAX_BODY_BYTES", "ApiRequest", "ApiResponse", "error_response", "header", "parse_body"]

@@ -13,8 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .. import jsondepth, protocol
-from ..wire import Code, format_timestamp
+from ..leancloud import jsondepth, protocol
+from ..leancloud.wire import Code, format_timestamp
 from .errors import LCError, bad_request
 from .store import dumps
 

@@ -1,14 +1,15 @@
 """Password hashing as LeanCloud does it, so exported hashes look like the real service's.
 
-The algorithm lives in ``django_lc_phone.lc_password`` (standard library only), shared with the
-Django password hasher that verifies exported hashes; this module keeps the emulator's names.
+The algorithm lives in ``django_lc_phone.leancloud.password`` (standard library only), shared
+with the Django password hasher that verifies exported hashes; this module keeps the emulator's
+names.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from ..lc_password import ROUNDS, check_password, hash_password
+from ..leancloud.password import ROUNDS, check_password, hash_password
 
 __all__ = ["ROUNDS", "check_password", "hash_password", "make_salt"]
 

@@ -5,6 +5,6 @@ The rule is the protocol's (``protocol.normalize_phone``), shared with the compa
 
 from __future__ import annotations
 
-from ..protocol import normalize_phone
+from ..leancloud.protocol import normalize_phone
 
 __all__ = ["normalize_phone"]

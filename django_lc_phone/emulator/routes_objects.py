@@ -8,7 +8,7 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ..wire import (
+from ..leancloud.wire import (
     MESSAGE_MASTER_KEY_REQUIRED,
     OBJECT_ID_RE,
     Code,

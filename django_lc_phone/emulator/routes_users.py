@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from .. import protocol
-from ..wire import Code
+from ..leancloud import protocol
+from ..leancloud.wire import Code
 from . import objects, sms, users
 from .errors import LCError, bad_request
 from .http import ApiRequest, ApiResponse, error_response

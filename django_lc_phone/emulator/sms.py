@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..wire import MESSAGE_SMS_TOO_FAST, SMS_CODE_RE, Code, format_timestamp
+from ..leancloud.wire import MESSAGE_SMS_TOO_FAST, SMS_CODE_RE, Code, format_timestamp
 from .config import EmulatorConfig
 from .errors import LCError, bad_request
 from .phones import normalize_phone

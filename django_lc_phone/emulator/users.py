@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .. import protocol
-from ..wire import Code, new_object_id, new_session_token
+from ..leancloud import protocol
+from ..leancloud.wire import Code, new_object_id, new_session_token
 from . import objects, passwords
 from .errors import LCError
 from .objects import USER, Obj

@@ -1,4 +1,10 @@
-"""A REST client for LeanCloud's SMS and user API. Imports only the standard library and requests.
+"""LeanCloud's REST protocol, both sides, with no Django: the client (``client``, ``transport``,
+``errors``, ``values``: the standard library and requests) and what a server answers
+(``protocol``, for the emulator and the compat endpoints), on the shared facts (``wire``,
+``password``, ``jsondepth``). The client side never imports ``protocol``.
+
+The client's names are imported from here when first used, so the server side (the emulator)
+loads no requests.
 
 Typical use::
 
@@ -7,34 +13,40 @@ Typical use::
     result = client.signup_or_login_by_mobile_phone("+8613800138000", "123456")
 """
 
-from .client import LeanCloudClient
-from .errors import (
-    ERROR_CLASSES,
-    LeanCloudAccountLocked,
-    LeanCloudAlreadyTaken,
-    LeanCloudAPIError,
-    LeanCloudAuthError,
-    LeanCloudBadResponse,
-    LeanCloudCaptchaError,
-    LeanCloudConnectionError,
-    LeanCloudError,
-    LeanCloudInvalidArgument,
-    LeanCloudInvalidCode,
-    LeanCloudInvalidField,
-    LeanCloudInvalidPhone,
-    LeanCloudNotVerified,
-    LeanCloudPasswordMismatch,
-    LeanCloudQuotaExceeded,
-    LeanCloudRateLimited,
-    LeanCloudServiceDisabled,
-    LeanCloudSessionRequired,
-    LeanCloudSmsRejected,
-    LeanCloudTimeout,
-    LeanCloudUnavailable,
-    LeanCloudUserNotFound,
-)
-from .transport import RetryPolicy
-from .values import Captcha, LCUser, ScanPage, SignupResult
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import LeanCloudClient
+    from .errors import (
+        ERROR_CLASSES,
+        LeanCloudAccountLocked,
+        LeanCloudAlreadyTaken,
+        LeanCloudAPIError,
+        LeanCloudAuthError,
+        LeanCloudBadResponse,
+        LeanCloudCaptchaError,
+        LeanCloudConnectionError,
+        LeanCloudError,
+        LeanCloudInvalidArgument,
+        LeanCloudInvalidCode,
+        LeanCloudInvalidField,
+        LeanCloudInvalidPhone,
+        LeanCloudNotVerified,
+        LeanCloudPasswordMismatch,
+        LeanCloudQuotaExceeded,
+        LeanCloudRateLimited,
+        LeanCloudServiceDisabled,
+        LeanCloudSessionRequired,
+        LeanCloudSmsRejected,
+        LeanCloudTimeout,
+        LeanCloudUnavailable,
+        LeanCloudUserNotFound,
+    )
+    from .transport import RetryPolicy
+    from .values import Captcha, LCUser, ScanPage, SignupResult
 
 __all__ = [
     "ERROR_CLASSES",
@@ -67,3 +79,20 @@ __all__ = [
     "ScanPage",
     "SignupResult",
 ]
+
+# Where each public name lives.
+_HOMES = {
+    "LeanCloudClient": "client",
+    "RetryPolicy": "transport",
+    "Captcha": "values",
+    "LCUser": "values",
+    "ScanPage": "values",
+    "SignupResult": "values",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        module = importlib.import_module(f".{_HOMES.get(name, 'errors')}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,17 +15,6 @@ import requests
 
 from .. import __version__
 from ..redaction import mask_phone
-from ..wire import (
-    API_PREFIX,
-    CAPTCHA_TOKEN_RE,
-    HEADER_ID,
-    HEADER_SESSION,
-    HEADER_SIGN,
-    OBJECT_ID_RE,
-    SESSION_TOKEN_RE,
-    SMS_CODE_RE,
-    sign_header,
-)
 from .errors import LeanCloudBadResponse, LeanCloudInvalidArgument
 from .transport import Response, RetryPolicy, Transport
 from .values import (
@@ -37,6 +26,17 @@ from .values import (
     parse_user,
     require_object_id,
     require_session_token,
+)
+from .wire import (
+    API_PREFIX,
+    CAPTCHA_TOKEN_RE,
+    HEADER_ID,
+    HEADER_SESSION,
+    HEADER_SIGN,
+    OBJECT_ID_RE,
+    SESSION_TOKEN_RE,
+    SMS_CODE_RE,
+    sign_header,
 )
 
 SmsType = Literal["sms", "voice"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..wire import MESSAGE_INTERNATIONAL_SMS_DISABLED, MESSAGE_SMS_TOO_FAST, Code
+from .wire import MESSAGE_INTERNATIONAL_SMS_DISABLED, MESSAGE_SMS_TOO_FAST, Code
 
 
 class LeanCloudError(Exception):

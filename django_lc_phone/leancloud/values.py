@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..wire import OBJECT_ID_RE, SESSION_TOKEN_RE, parse_date
 from .errors import LeanCloudBadResponse
+from .wire import OBJECT_ID_RE, SESSION_TOKEN_RE, parse_date
 
 
 @dataclass(frozen=True)

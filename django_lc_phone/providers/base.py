@@ -27,16 +27,6 @@ class RemoteUser:
 
 
 @dataclass(frozen=True)
-class AccountLock:
-    """A provider's own lock on failed logins: more than ``failures`` of them within
-    ``seconds`` lock the account. A provider that has one says so as ``login_lock``; the app
-    then lets fewer failures through, so the lock is never set off through it."""
-
-    failures: int
-    seconds: int
-
-
-@dataclass(frozen=True)
 class CaptchaChallenge:
     """A CAPTCHA to show: answer it with ``token`` and the text in the image at ``url``."""
 

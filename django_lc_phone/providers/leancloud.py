@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 import requests
 from django.utils.module_loading import import_string
 
-from .. import breaker
 from .. import exceptions as domain
 from ..conf import get_settings
+from ..guards import breaker
+from ..guards.limits import AccountLock
 from ..leancloud import (
     LCUser,
     LeanCloudAccountLocked,
@@ -45,8 +46,8 @@ from ..leancloud import (
     LeanCloudUserNotFound,
     RetryPolicy,
 )
-from ..wire import LOGIN_LOCK_FAILURES, LOGIN_LOCK_SECONDS, Code
-from .base import AccountLock, CaptchaChallenge, RemoteUser, SmsType
+from ..leancloud.wire import LOGIN_LOCK_FAILURES, LOGIN_LOCK_SECONDS, Code
+from .base import CaptchaChallenge, RemoteUser, SmsType
 
 T = TypeVar("T")
 

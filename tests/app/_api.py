@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from django_lc_phone.leancloud.inprocess import wsgi_session
 from django_lc_phone.models import PhoneProfile
+from django_lc_phone.testing.inprocess import wsgi_session
 from tests import upstream
 
 BASE = "/auth/phone/"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from rest_framework.test import APIClient
 
-from django_lc_phone import redis_policy
+from django_lc_phone.checks import redis as redis_policy
 from tests import upstream
 
 

@@ -14,11 +14,11 @@ from rest_framework.test import APIClient
 
 from django_lc_phone import signals
 from django_lc_phone.leancloud import LeanCloudClient, LeanCloudError
-from django_lc_phone.leancloud.inprocess import wsgi_session
+from django_lc_phone.leancloud.wire import LOGIN_LOCK_FAILURES
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers.base import PhoneAuthProvider, RemoteUser
 from django_lc_phone.sync import SYNCED_AT_PRECISION
-from django_lc_phone.wire import LOGIN_LOCK_FAILURES
+from django_lc_phone.testing.inprocess import wsgi_session
 from tests import upstream
 from tests.app._api import (
     OTHER,

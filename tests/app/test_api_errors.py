@@ -16,8 +16,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from django_lc_phone import signals
+from django_lc_phone.leancloud.wire import ERRORS, MESSAGE_SMS_TOO_FAST
 from django_lc_phone.models import PhoneProfile
-from django_lc_phone.wire import ERRORS, MESSAGE_SMS_TOO_FAST
 from tests import settings as test_settings
 from tests import upstream
 from tests.app._api import (

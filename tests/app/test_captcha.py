@@ -1,5 +1,6 @@
-"""The built-in CAPTCHA (``django_lc_phone.captcha``): an image no parser reads, and tokens that
-carry their challenge, so asking for one stores nothing and each is good for one try."""
+"""The built-in CAPTCHA (``django_lc_phone.providers.local.captcha``): an image no parser reads,
+and tokens that carry their challenge, so asking for one stores nothing and each is good for one
+try."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from django_lc_phone import exceptions as domain
-from django_lc_phone import ratelimit
-from django_lc_phone.captcha import ImageCaptcha, render_svg
+from django_lc_phone.guards import windows as ratelimit
+from django_lc_phone.providers.local.captcha import ImageCaptcha, render_svg
 from tests.app._api import assert_error, lc_phone_settings, post, url
 from tests.limiter import FakeClock
 
@@ -119,8 +120,8 @@ def test_two_images_of_one_answer_differ() -> None:
 
 
 def test_every_character_has_two_strokes_of_its_own() -> None:
-    from django_lc_phone.captcha.glyphs import ALPHABET as DRAWN
-    from django_lc_phone.captcha.glyphs import GLYPHS, STROKES
+    from django_lc_phone.providers.local.captcha.glyphs import ALPHABET as DRAWN
+    from django_lc_phone.providers.local.captcha.glyphs import GLYPHS, STROKES
 
     assert DRAWN == ALPHABET
     assert sorted(GLYPHS) == sorted(ALPHABET)

@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from django_lc_phone import checks as lc_checks
-from django_lc_phone import conf, validation
+from django_lc_phone import conf
+from django_lc_phone.checks import values as validation
 from django_lc_phone.providers.base import PhoneAuthProvider
 from tests.app._checks import GOOD_LC_PHONE, configured, ids
 

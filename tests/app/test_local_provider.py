@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from django_lc_phone import codes
 from django_lc_phone.exceptions import (
     InvalidCode,
     InvalidCredentials,
@@ -28,7 +27,7 @@ from django_lc_phone.exceptions import (
     UsernameTaken,
 )
 from django_lc_phone.models import PhoneCode, PhoneProfile
-from django_lc_phone.providers.local import LocalProvider
+from django_lc_phone.providers.local import LocalProvider, codes
 from django_lc_phone.sms import locmem
 from tests.app._api import OTHER, PASSWORD, PHONE, lc_phone_settings
 

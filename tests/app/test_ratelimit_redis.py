@@ -13,8 +13,8 @@ import pytest
 from django.core.cache import caches
 from redis.connection import AbstractConnection
 
-from django_lc_phone import ratelimit_redis
-from django_lc_phone.ratelimit import Slot, Window, cache
+from django_lc_phone.guards import redis as ratelimit_redis
+from django_lc_phone.guards.windows import Slot, Window, cache
 from tests.limiter import FakeClock
 from tests.settings import USE_SERVICES
 

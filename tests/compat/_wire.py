@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django_lc_phone.wire import ERRORS
+from django_lc_phone.leancloud.wire import ERRORS
 from tests.compat.conftest import LC, last_code
 
 PHONE = "+8613800138000"

@@ -10,10 +10,16 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lc_phone.ratelimit import clock
+from django_lc_phone.guards.windows import clock
+from django_lc_phone.leancloud.wire import (
+    HEADER_ID,
+    HEADER_KEY,
+    HEADER_SESSION,
+    HEADER_SIGN,
+    sign_header,
+)
 from django_lc_phone.sms import locmem
 from django_lc_phone.testing import SmsOutbox
-from django_lc_phone.wire import HEADER_ID, HEADER_KEY, HEADER_SESSION, HEADER_SIGN, sign_header
 from tests.app._api import lc_phone_settings
 
 APP_ID = "lcphoneDemoAppId0-gzGzoHsz"

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from django_lc_phone import checks as lc_checks
-from django_lc_phone.wire import HEADER_ID, HEADER_SIGN, compute_sign
+from django_lc_phone.leancloud.wire import HEADER_ID, HEADER_SIGN, compute_sign
 from tests.app._api import lc_phone_settings
 from tests.compat._wire import PHONE, assert_error
 from tests.compat.conftest import APP_ID, LC, key_headers

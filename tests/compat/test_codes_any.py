@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from django_lc_phone import codes
 from django_lc_phone.exceptions import InvalidCode
 from django_lc_phone.models import PhoneCode
+from django_lc_phone.providers.local import codes
 
 PHONE = "+8613800138000"
 OTHER = "+8613900139000"

@@ -21,7 +21,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from django_lc_phone.wire import ERRORS, Code
+from django_lc_phone.leancloud.wire import ERRORS, Code
 from tests.compat._wire import NEW_PASSWORD, OTHER, PASSWORD, PHONE, assert_error, signup
 from tests.compat.conftest import LC, last_code
 from tests.security._util import POSTGRESQL_ONLY

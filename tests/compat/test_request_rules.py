@@ -17,9 +17,9 @@ import pytest
 from django.test import Client
 
 from django_lc_phone.emulator import Emulator
-from django_lc_phone.leancloud.inprocess import wsgi_session
+from django_lc_phone.leancloud.wire import HEADER_ID, HEADER_SIGN, Code, sign_header
 from django_lc_phone.sms import locmem
-from django_lc_phone.wire import HEADER_ID, HEADER_SIGN, Code, sign_header
+from django_lc_phone.testing.inprocess import wsgi_session
 from tests.app._api import BAD_TEMPLATE_VARIABLES, lc_phone_settings
 from tests.compat._wire import PHONE, assert_error, signup
 from tests.compat.conftest import APP_ID, APP_KEY, LC, MASTER_KEY, key_headers

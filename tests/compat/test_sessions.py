@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
-from django_lc_phone import protocol
 from django_lc_phone.compat import require_local_provider, sessions
 from django_lc_phone.emulator.errors import LCError
+from django_lc_phone.leancloud import protocol
 from django_lc_phone.models import CompatSession, PhoneProfile
 from tests.app._api import lc_phone_settings
 from tests.compat.conftest import LC, last_code

@@ -13,8 +13,8 @@ from urllib.parse import quote
 import pytest
 
 from django_lc_phone.emulator import Emulator
-from django_lc_phone.leancloud.inprocess import wsgi_session
-from django_lc_phone.wire import HEADER_ID, HEADER_SIGN, Code, sign_header
+from django_lc_phone.leancloud.wire import HEADER_ID, HEADER_SIGN, Code, sign_header
+from django_lc_phone.testing.inprocess import wsgi_session
 from tests.compat._wire import PASSWORD, PHONE, assert_error, signup
 from tests.compat.conftest import LC, last_code
 from tests.limiter import FakeClock

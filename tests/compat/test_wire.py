@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from django_lc_phone.protocol import encode
+from django_lc_phone.leancloud.protocol import encode
+from django_lc_phone.leancloud.wire import CORS_ALLOWED_HEADERS, JSON_CONTENT_TYPE
 from django_lc_phone.sms import locmem
-from django_lc_phone.wire import CORS_ALLOWED_HEADERS, JSON_CONTENT_TYPE
 from tests.compat._wire import ISO, PASSWORD, PHONE, USER_KEYS, assert_error, signup
 from tests.compat.conftest import LC, MASTER_KEY, key_headers, last_code
 from tests.limiter import FakeClock

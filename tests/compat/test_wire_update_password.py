@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from django_lc_phone.wire import HEADER_SESSION, SESSION_TOKEN_RE
+from django_lc_phone.leancloud.wire import HEADER_SESSION, SESSION_TOKEN_RE
 from tests.app._api import lc_phone_settings
 from tests.compat._wire import ISO, NEW_PASSWORD, OTHER, PASSWORD, PHONE, assert_error, signup
 from tests.compat.conftest import LC, key_headers

@@ -10,7 +10,7 @@ from typing import Any, Final
 import requests
 
 from django_lc_phone.emulator import Emulator, RunningServer
-from django_lc_phone.wire import sign_header
+from django_lc_phone.leancloud.wire import sign_header
 
 JSON_CONTENT_TYPE: Final = "application/json;charset=utf-8"
 OBJECT_ID: Final = re.compile(r"^[0-9a-f]{24}$")

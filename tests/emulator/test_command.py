@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY
+from django_lc_phone.leancloud.wire import sign_header
 from django_lc_phone.redaction import mask_phone
-from django_lc_phone.wire import sign_header
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "+8613800138000"

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from django_lc_phone.emulator import FAULT_KINDS, Emulator, RunningServer
-from django_lc_phone.leancloud.inprocess import wsgi_session
+from django_lc_phone.testing.inprocess import wsgi_session
 
 from ._support import DATE, JSON_CONTENT_TYPE, call, signed_headers
 

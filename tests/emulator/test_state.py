@@ -15,8 +15,8 @@ import requests
 from django_lc_phone.emulator import Emulator, RunningServer, serve_in_thread
 from django_lc_phone.emulator import objects as emulator_objects
 from django_lc_phone.emulator.errors import LCError
-from django_lc_phone.leancloud.inprocess import wsgi_session
-from django_lc_phone.wire import Code
+from django_lc_phone.leancloud.wire import Code
+from django_lc_phone.testing.inprocess import wsgi_session
 
 from ._support import call, sign_up, signed_headers
 

@@ -13,8 +13,8 @@ import requests
 
 from django_lc_phone.emulator import Emulator, RunningServer, routing
 from django_lc_phone.emulator.http import MAX_BODY_BYTES
-from django_lc_phone.leancloud.inprocess import wsgi_session
-from django_lc_phone.wire import compute_sign, sign_header
+from django_lc_phone.leancloud.wire import compute_sign, sign_header
+from django_lc_phone.testing.inprocess import wsgi_session
 
 from ._support import (
     DATE,

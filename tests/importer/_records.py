@@ -11,8 +11,8 @@ from typing import Any, Final
 
 from django.contrib.auth import get_user_model
 
-from django_lc_phone.import_records import ExportFile
 from django_lc_phone.importer import ImportReport, import_users
+from django_lc_phone.importer.records import ExportFile
 from django_lc_phone.models import PhoneProfile
 
 # LeanCloud's own example (dashboard guide, "导出用户数据的加密算法").

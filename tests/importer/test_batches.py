@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_lc_phone import importer
-from django_lc_phone.import_records import ExportFile, ImportSourceError
 from django_lc_phone.importer import import_users
+from django_lc_phone.importer.records import ExportFile, ImportSourceError
 from django_lc_phone.models import PhoneProfile
 from tests.importer._records import MISSING, record, run, snapshot, write_export
 

@@ -142,7 +142,7 @@ def test_resume_through_the_command(tmp_path: Path) -> None:
 
 
 def _key(path: Path) -> str:
-    from django_lc_phone.import_records import ExportFile
+    from django_lc_phone.importer.records import ExportFile
 
     return ExportFile(path).key
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from django_lc_phone.import_records import ExportFile, ImportSourceError, read_records
 from django_lc_phone.importer import import_users
+from django_lc_phone.importer.records import ExportFile, ImportSourceError, read_records
 from tests.importer._records import (
     FORMATS,
     counts,

@@ -22,8 +22,8 @@ from rest_framework.test import APIClient
 from django_lc_phone import importer
 from django_lc_phone.emulator import Emulator, RunningServer
 from django_lc_phone.emulator.objects import USER, public
-from django_lc_phone.import_records import ApiScan, ExportFile
 from django_lc_phone.importer import import_users
+from django_lc_phone.importer.records import ApiScan, ExportFile
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers.leancloud import LeanCloudProvider
 from tests.app._api import lc_phone_settings

@@ -12,13 +12,13 @@ from django.contrib.auth.hashers import (
 )
 from django.test import override_settings
 
-from django_lc_phone import lc_password
 from django_lc_phone.emulator import passwords as emulator_passwords
 from django_lc_phone.hashers import (
     MAX_ENCODED_LENGTH,
     LeanCloudSHA512PasswordHasher,
     encode_exported,
 )
+from django_lc_phone.leancloud import password as lc_password
 from tests.importer._records import DOC_ENCODED, DOC_HASH, DOC_PASSWORD, DOC_SALT, HASHERS
 
 # Computed once with Node.js's crypto, an implementation independent of ours:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from django_lc_phone.import_records import ExportFile
 from django_lc_phone.importer import import_users
+from django_lc_phone.importer.records import ExportFile
 from django_lc_phone.models import PhoneProfile
 from tests.importer._records import record, write_export
 

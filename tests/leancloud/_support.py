@@ -13,7 +13,7 @@ from django_lc_phone.emulator import Emulator
 from django_lc_phone.emulator import objects as emulator_objects
 from django_lc_phone.emulator import users as emulator_users
 from django_lc_phone.leancloud import LeanCloudClient, LeanCloudError
-from django_lc_phone.wire import ERRORS
+from django_lc_phone.leancloud.wire import ERRORS
 
 MESSAGE_TOO_FAST = "SMS request too fast(1 request per 10s)."
 

@@ -21,7 +21,7 @@ from django_lc_phone.leancloud import (
     LeanCloudServiceDisabled,
     LeanCloudUserNotFound,
 )
-from django_lc_phone.wire import SESSION_TOKEN_RE
+from django_lc_phone.leancloud.wire import SESSION_TOKEN_RE
 
 from ._support import MESSAGE_TOO_FAST, lc_error, make_user, sms_signup, user_fields
 from .conftest import Serve

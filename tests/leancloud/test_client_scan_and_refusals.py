@@ -18,7 +18,7 @@ from django_lc_phone.leancloud import (
     LeanCloudInvalidPhone,
     LeanCloudUnavailable,
 )
-from django_lc_phone.wire import API_PREFIX, HEADER_ID, HEADER_SIGN, sign_header
+from django_lc_phone.leancloud.wire import API_PREFIX, HEADER_ID, HEADER_SIGN, sign_header
 
 from ._support import lc_error, make_user
 

@@ -39,7 +39,7 @@ from django_lc_phone.leancloud import (
 )
 from django_lc_phone.leancloud.errors import error_class_for
 from django_lc_phone.leancloud.transport import parse_response
-from django_lc_phone.wire import (
+from django_lc_phone.leancloud.wire import (
     ERRORS,
     MESSAGE_MASTER_KEY_REQUIRED,
     MESSAGE_SMS_TOO_FAST,

@@ -34,12 +34,13 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from django_lc_phone import breaker, signals
+from django_lc_phone import signals
 from django_lc_phone.exceptions import ProviderUnavailable
-from django_lc_phone.leancloud.inprocess import WSGIAdapter
+from django_lc_phone.guards import breaker
+from django_lc_phone.leancloud.wire import ERRORS, MESSAGE_SMS_TOO_FAST
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers.leancloud import BREAKER
-from django_lc_phone.wire import ERRORS, MESSAGE_SMS_TOO_FAST
+from django_lc_phone.testing.inprocess import WSGIAdapter
 from tests import upstream
 from tests.app._api import (
     NEW_PASSWORD,

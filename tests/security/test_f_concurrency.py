@@ -23,9 +23,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from django_lc_phone import services, signals, sync
-from django_lc_phone.leancloud.inprocess import wsgi_session
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.sync import SYNCED_AT_PRECISION
+from django_lc_phone.testing.inprocess import wsgi_session
 from tests import upstream
 from tests.app._api import (
     NEW_PASSWORD,

@@ -30,8 +30,8 @@ from rest_framework.test import APIClient
 from django_lc_phone import services, sync
 from django_lc_phone.api import views
 from django_lc_phone.leancloud import transport
+from django_lc_phone.leancloud.wire import ERRORS
 from django_lc_phone.models import PhoneProfile
-from django_lc_phone.wire import ERRORS
 from tests import upstream
 from tests.app._api import (
     NEW_PASSWORD,
@@ -674,7 +674,7 @@ def test_t36_a_database_error_logs_no_phone_number(
 
 
 def _delete_upstream(object_id: str) -> None:
-    from django_lc_phone.leancloud.inprocess import wsgi_session
+    from django_lc_phone.testing.inprocess import wsgi_session
 
     config = upstream.EMULATOR.config
     session = wsgi_session(upstream.EMULATOR, upstream.SERVER_URL)

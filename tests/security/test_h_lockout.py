@@ -16,10 +16,10 @@ from django.contrib.auth import authenticate, get_user_model
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from django_lc_phone import ratelimit
+from django_lc_phone.guards import windows as ratelimit
+from django_lc_phone.leancloud.wire import LOGIN_LOCK_FAILURES
 from django_lc_phone.sms import locmem
 from django_lc_phone.testing import SmsOutbox
-from django_lc_phone.wire import LOGIN_LOCK_FAILURES
 from tests import upstream
 from tests.app._api import (
     OTHER,

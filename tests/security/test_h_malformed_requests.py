@@ -23,8 +23,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from django_lc_phone.emulator import Emulator
-from django_lc_phone.leancloud.inprocess import wsgi_session
-from django_lc_phone.wire import ERRORS, Code, sign_header
+from django_lc_phone.leancloud.wire import ERRORS, Code, sign_header
+from django_lc_phone.testing.inprocess import wsgi_session
 from tests import upstream
 from tests.app._api import ENDPOINTS, OTHER, PASSWORD, PHONE, code, post, signed_in, url
 from tests.security._util import POSTGRESQL_ONLY, assert_answer, local_state, sends
@@ -73,7 +73,7 @@ def test_finding10_deep_json_is_400_parse_error_on_every_api_endpoint(
 def test_finding10_nesting_up_to_the_limit_reaches_validation(lc: upstream.CountingApp) -> None:
     """Finding 10: the cap is on depth, not on JSON: ``MAX_JSON_DEPTH`` levels are parsed (and
     then refused by the serializer), one more is a parse error."""
-    from django_lc_phone.jsondepth import MAX_JSON_DEPTH
+    from django_lc_phone.leancloud.jsondepth import MAX_JSON_DEPTH
 
     inner = MAX_JSON_DEPTH - 1  # the body object is the first level
     at_limit = {"phone": json.loads("[" * inner + "]" * inner)}

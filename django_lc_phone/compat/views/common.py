@@ -8,10 +8,12 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from ... import limits, protocol, services
+from ... import services
+from ...guards import limits
+from ...leancloud import protocol
+from ...leancloud.protocol import ProtocolError
+from ...leancloud.wire import Code
 from ...models import PhoneProfile
-from ...protocol import ProtocolError
-from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call
 from ..users import code_field, phone_field, user_json

@@ -7,9 +7,11 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from ... import limits, protocol, services
-from ...protocol import ProtocolError, bad_request
-from ...wire import Code
+from ... import services
+from ...guards import limits
+from ...leancloud import protocol
+from ...leancloud.protocol import ProtocolError, bad_request
+from ...leancloud.wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_object_id, code_field, new_password, phone_field, user_json

@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.db import transaction
 
-from ... import limits, protocol, services
-from ...protocol import ProtocolError
+from ... import services
+from ...guards import limits
+from ...leancloud import protocol
+from ...leancloud.protocol import ProtocolError
+from ...leancloud.wire import Code
 from ...revocation import revoke_other_credentials
-from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_phone, new_password, phone_field

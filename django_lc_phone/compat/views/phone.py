@@ -3,8 +3,10 @@ changing it (``requestChangePhoneNumber``, ``changePhoneNumber``)."""
 
 from __future__ import annotations
 
-from ... import limits, protocol, services
+from ... import services
 from ...exceptions import InvalidCode
+from ...guards import limits
+from ...leancloud import protocol
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_phone, code_field, phone_field

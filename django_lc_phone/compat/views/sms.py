@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from ... import limits, services
+from ... import services
+from ...guards import limits
 from ...inputs import template_variables
-from ...protocol import ProtocolError, bad_request
-from ...wire import REQUEST_SMS_CODE_KEYS, Code
+from ...leancloud.protocol import ProtocolError, bad_request
+from ...leancloud.wire import REQUEST_SMS_CODE_KEYS, Code
 from ..http import Answer, Call, endpoint
 from ..users import code_field, phone_field
 from .common import attempt, validate_token

@@ -19,13 +19,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from ... import limits, protocol, services
+from ... import services
 from ...exceptions import InvalidPhoneNumber
+from ...guards import limits
+from ...leancloud import protocol
+from ...leancloud.protocol import ProtocolError
+from ...leancloud.wire import Code
 from ...phone import normalize_phone
-from ...protocol import ProtocolError
 from ...revocation import revoke_other_credentials
 from ...usernames import PLACEHOLDER_EMAIL_DOMAIN
-from ...wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_object_id, email_field, new_password, user_json

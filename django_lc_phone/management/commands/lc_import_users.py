@@ -15,9 +15,10 @@ from typing import Any, Final
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from django_lc_phone.conf import get_settings
-from django_lc_phone.import_records import ApiScan, ExportFile, UserSource
 from django_lc_phone.importer import ISSUES, ImportReport, ImportSourceError, import_users
 from django_lc_phone.leancloud import LeanCloudError
+
+from ...importer.records import ApiScan, ExportFile, UserSource
 
 SHOWN_PER_ISSUE: Final = 20
 

@@ -27,9 +27,9 @@ from typing import Literal, cast
 
 from django.http import HttpRequest
 
-from . import signals
-from .conf import get_settings
-from .exceptions import (
+from .. import signals
+from ..conf import get_settings
+from ..exceptions import (
     CaptchaRequired,
     InvalidCode,
     InvalidCredentials,
@@ -40,10 +40,9 @@ from .exceptions import (
     TooManyAttempts,
     UnknownAccount,
 )
+from ..phone import ensure_can_receive_codes
 from .identity import client_digest, digest
-from .phone import ensure_can_receive_codes
-from .providers.base import AccountLock
-from .ratelimit import Cooldown, Reservation, Slot, Window, cache, retry_after
+from .windows import Cooldown, Reservation, Slot, Window, cache, retry_after
 
 logger = logging.getLogger("django_lc_phone.security")
 
@@ -62,6 +61,16 @@ _KNOWN_CLIENT_TTL = 30 * 86400
 _OWNER_RESERVE = 2
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
+
+
+@dataclass(frozen=True)
+class AccountLock:
+    """A provider's own lock on failed logins: more than ``failures`` of them within
+    ``seconds`` lock the account. A provider that has one says so as ``login_lock``; the app
+    then lets fewer failures through, so the lock is never set off through it."""
+
+    failures: int
+    seconds: int
 
 
 def _window(name: str, limit: int | None, seconds: int) -> Window | None:

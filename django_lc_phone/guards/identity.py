@@ -16,7 +16,7 @@ from typing import Final
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
-from .conf import get_settings
+from ..conf import get_settings
 
 # The client key of a request that has no usable address (no request at all, or a
 # REMOTE_ADDR that is not an IP address): all such requests share one budget.

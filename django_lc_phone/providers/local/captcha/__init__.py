@@ -16,8 +16,8 @@ from typing import Final, Protocol
 
 from django.utils.module_loading import import_string
 
-from ..conf import get_settings
-from ..providers.base import CaptchaChallenge
+from ....conf import get_settings
+from ...base import CaptchaChallenge
 from . import tokens
 from .glyphs import ALPHABET
 from .image import render_svg

@@ -17,14 +17,14 @@ from typing import Final
 
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from ..exceptions import CaptchaExpired, CaptchaSpent, InvalidCaptcha
-from ..ratelimit import cache, clock
+from ....exceptions import CaptchaExpired, CaptchaSpent, InvalidCaptcha
+from ....guards.windows import cache, clock
 
 TTL: Final = 5 * 60  # seconds a challenge can be answered
 # How much later than TTL from now a token may claim to expire: the clocks of the site's
 # servers may differ by this much. A token claiming more was not issued here.
 _CLOCK_SKEW: Final = 60
-_SALT: Final = "django_lc_phone.captcha.token"
+_SALT: Final = "django_lc_phone.captcha.token"  # fixed: live tokens depend on it
 _SPENT: Final = "lc_phone:captcha-spent:"
 _FORMAT: Final = re.compile(r"([0-9a-f]{24})([0-9a-f]{8})([0-9a-f]{32})")
 

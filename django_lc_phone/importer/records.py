@@ -20,11 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Protocol, TextIO
 
-from .exceptions import InvalidPhoneNumber
-from .hashers import encode_exported
-from .leancloud import LeanCloudClient
-from .phone import normalize_phone
-from .wire import OBJECT_ID_RE, parse_date
+from ..exceptions import InvalidPhoneNumber
+from ..hashers import encode_exported
+from ..leancloud import LeanCloudClient
+from ..leancloud.wire import OBJECT_ID_RE, parse_date
+from ..phone import normalize_phone
 
 # LeanCloud's hash: base64 of a 64-byte SHA-512 digest. Anything else cannot be verified.
 _EXPORTED_HASH: Final = re.compile(r"^[A-Za-z0-9+/]{86}==$")

@@ -17,10 +17,11 @@ import logging
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from . import ratelimit, signals
-from .conf import get_settings
-from .exceptions import ProviderError, ProviderUnavailable
-from .ratelimit import cache, retry_after
+from .. import signals
+from ..conf import get_settings
+from ..exceptions import ProviderError, ProviderUnavailable
+from . import windows as ratelimit
+from .windows import cache, retry_after
 
 logger = logging.getLogger("django_lc_phone.security")
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from django.core.cache import BaseCache, caches
 from django.utils.module_loading import import_string
 
-from . import ratelimit_redis
-from .conf import get_settings
+from ..conf import get_settings
+from . import redis as ratelimit_redis
 
 
 def clock() -> float:

@@ -20,9 +20,9 @@ import phonenumbers
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .conf import COLLECTIONS, SETTING_NAME, LcPhoneSettings, user_settings
-from .providers import _BUILTIN
-from .providers.base import PhoneAuthProvider
+from ..conf import COLLECTIONS, SETTING_NAME, LcPhoneSettings, user_settings
+from ..providers import _BUILTIN
+from ..providers.base import PhoneAuthProvider
 
 
 @dataclass(frozen=True)

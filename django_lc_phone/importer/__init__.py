@@ -22,8 +22,12 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from .hashers import ALGORITHM
-from .import_records import (
+from ..hashers import ALGORITHM
+from ..models import PhoneProfile
+
+# The same username rules as users linked at login (usernames.local_username), applied in bulk.
+from ..usernames import for_field, is_valid
+from .records import (
     ISSUES,
     ImportReport,
     ImportSourceError,
@@ -33,10 +37,6 @@ from .import_records import (
     parse_record,
     save_checkpoint,
 )
-from .models import PhoneProfile
-
-# The same username rules as users linked at login (usernames.local_username), applied in bulk.
-from .usernames import for_field, is_valid
 
 __all__ = ["ISSUES", "ImportReport", "ImportSourceError", "import_users"]
 

@@ -16,11 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .conf import get_settings
-from .exceptions import InvalidCode
-from .models import PhoneCode
+from ...conf import get_settings
+from ...exceptions import InvalidCode
+from ...models import PhoneCode
 
-_KEY_SALT = "django_lc_phone.codes"
+_KEY_SALT = "django_lc_phone.codes"  # fixed: stored hashes depend on it
 
 
 def _digest(phone: str, purpose: str, user_id: object, code: str) -> str:

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from .emulator import Emulator, RunningServer, serve_in_thread
-from .testing import EmulatorHandle, SmsOutbox, lc_phone_test_settings
+from ..emulator import Emulator, RunningServer, serve_in_thread
+from . import EmulatorHandle, SmsOutbox, lc_phone_test_settings
 
 
 def _django_app_ready() -> bool:

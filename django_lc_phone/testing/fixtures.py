@@ -22,13 +22,13 @@ from typing import Any, Final, overload
 from django.conf import settings
 from django.test import override_settings
 
-from .emulator import Emulator, RunningServer
-from .emulator.clock import Clock
-from .sms import locmem
-from .sms.base import SmsMessage
+from ..emulator import Emulator, RunningServer
+from ..emulator.clock import Clock
+from ..sms import locmem
+from ..sms.base import SmsMessage
 
 CACHE_ALIAS: Final = "lc_phone_testing"
-CLOCK: Final = "django_lc_phone.testing.now"
+CLOCK: Final = "django_lc_phone.testing.fixtures.now"
 LOCMEM_GATEWAY: Final = "django_lc_phone.sms.locmem.LocmemGateway"
 
 

@@ -28,10 +28,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from . import redis_policy
-from .compat import LOCAL_PROVIDERS
-from .conf import RENAMED, get_settings, given_as, unknown_keys, user_settings
-from .validation import imported, invalid_keys, problems
+from ..compat import LOCAL_PROVIDERS
+from ..conf import RENAMED, get_settings, given_as, unknown_keys, user_settings
+from . import redis as redis_policy
+from .values import imported, invalid_keys, problems
 
 TAG: Final = "lc_phone"
 BACKENDS: Final = (
@@ -192,8 +192,8 @@ def _valid(*keys: str) -> bool:
 
 def _uses_leancloud() -> bool | None:
     """Whether the provider is LeanCloud's (``None``: it is invalid or cannot be imported)."""
-    from .providers import _BUILTIN
-    from .providers.leancloud import LeanCloudProvider
+    from ..providers import _BUILTIN
+    from ..providers.leancloud import LeanCloudProvider
 
     if not _valid("PROVIDER"):
         return None
@@ -324,7 +324,7 @@ def check_renamed_keys(app_configs: AppConfigs = None, **kwargs: Any) -> CheckRe
 @_register(checks.Tags.security)
 def check_backends(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
     """W002: one of our authentication backends (or a subclass) is enabled."""
-    from .backends import PhoneCodeBackend, PhonePasswordBackend
+    from ..backends import PhoneCodeBackend, PhonePasswordBackend
 
     for path in settings.AUTHENTICATION_BACKENDS:
         if path in BACKENDS:
@@ -345,7 +345,7 @@ def check_backend_order(app_configs: AppConfigs = None, **kwargs: Any) -> CheckR
     """E020: no ModelBackend checks a password before PhonePasswordBackend has spent its budget."""
     from django.contrib.auth.backends import ModelBackend
 
-    from .backends import PhonePasswordBackend
+    from ..backends import PhonePasswordBackend
 
     for path in settings.AUTHENTICATION_BACKENDS:
         backend = imported(path)
@@ -362,7 +362,7 @@ def check_backend_order(app_configs: AppConfigs = None, **kwargs: Any) -> CheckR
 def check_task_backend(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
     """W020: the sends that leave the request are queued, unless DEBUG is on; E021: by a
     backend that runs them."""
-    from . import deliveries
+    from .. import deliveries
 
     conf = get_settings()
     if not _valid("SEND_IN_BACKGROUND", "TASK_BACKEND") or not conf.SEND_IN_BACKGROUND:

@@ -22,10 +22,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import ngettext_lazy
 
-from .. import breaker, codes, signals
-from ..captcha import get_verifier
-from ..conf import get_settings
-from ..exceptions import (
+from ... import signals
+from ...conf import get_settings
+from ...exceptions import (
     InvalidCode,
     InvalidCredentials,
     NotAllowed,
@@ -34,12 +33,15 @@ from ..exceptions import (
     UnknownAccount,
     UsernameTaken,
 )
-from ..models import PhoneProfile
-from ..sms import SmsMessage, get_gateway
-from ..sms.base import Purpose
-from ..usernames import local_username
-from ..wire import new_object_id
-from .base import CaptchaChallenge, RemoteUser, SmsType
+from ...guards import breaker
+from ...leancloud.wire import new_object_id
+from ...models import PhoneProfile
+from ...sms import SmsMessage, get_gateway
+from ...sms.base import Purpose
+from ...usernames import local_username
+from ..base import CaptchaChallenge, RemoteUser, SmsType
+from . import codes
+from .captcha import get_verifier
 
 if TYPE_CHECKING:
     from typing import Self
