@@ -60,7 +60,6 @@ from .exceptions import (
     Throttled,
     UnknownAccount,
 )
-from .guards import limits
 from .models import CompatSession, PhoneProfile
 from .phone import normalize_phone
 
@@ -231,8 +230,7 @@ def _send_verification_sms(profile: PhoneProfile) -> None:
     phone = profile.phone_e164
     if not phone:
         raise NoPhone()
-    with limits.sending(phone, None, staff=True):
-        services.send_verification_code(phone)
+    services.send_verification_code(phone, staff=True)
 
 
 def _run(profiles: list[PhoneProfile], step: Callable[[PhoneProfile], object]) -> _Outcome:

@@ -7,8 +7,8 @@ from .redaction import install_django_filters
 
 
 class LcPhoneConfig(AppConfig):
-    """The ``lc_phone`` app: registers its checks, the objectId sync receiver and the
-    compat sessions' revocation receiver, and keeps SMS codes out of Django's request logs."""
+    """The ``lc_phone`` app: registers its checks, the session records and the compat
+    sessions' revocation receiver, and keeps SMS codes out of Django's request logs."""
 
     name = "django_lc_phone"
     label = "lc_phone"
@@ -19,7 +19,7 @@ class LcPhoneConfig(AppConfig):
         """Import for side effects, and filter Django's request loggers (compat paths carry
         codes: ``/1.1/resetPasswordBySmsCode/<code>``); never raises on bad settings (checks
         report them). Logging is configured before ``ready()``, so the filters stay."""
-        from . import checks, revocation, sync  # noqa: F401  (revocation records sessions)
+        from . import checks, revocation  # noqa: F401  (revocation records sessions)
         from .compat import sessions  # noqa: F401  (credentials_revoked ends compat sessions)
 
         install_django_filters()

@@ -1,26 +1,25 @@
 """Authentication backends: phone + SMS code and phone + password, through ``authenticate()``.
 
-Each attempt spends the app's attempt budgets (``limits.attempt``), whoever calls
-``authenticate()``: the API, the compat endpoints, the admin's login form. A wrong code or
+Each attempt spends the app's attempt budgets (the services' sign-in flows apply them), whoever
+calls ``authenticate()``: the API, the compat endpoints, the admin's login form. A wrong code or
 password returns None, so Django sends ``user_login_failed`` (which lockout tools such as
 django-axes listen to); a provider outage raises, because it is not a wrong password. Each
 signature binds only its own credentials, so Django skips these backends for other logins.
 
 ``PhonePasswordBackend`` must come before ``ModelBackend`` in ``AUTHENTICATION_BACKENDS``
 (check ``lc_phone.E020``): a phone user's username is the number, and ModelBackend alone
-would check its password with no limit. Listed first, this backend checks the local password
-itself (as ModelBackend would) inside the budget, and once the budget is spent it stops the
+would check its password with no limit. Listed first, this backend has the local password
+checked (as ModelBackend would) inside the budget, and once the budget is spent it stops the
 chain (``PermissionDenied``), so no later backend gets another guess.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -35,7 +34,6 @@ from .exceptions import (
     ProviderError,
     Throttled,
 )
-from .guards import limits
 from .phone import normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -52,14 +50,10 @@ def _active(user: AbstractBaseUser) -> AbstractBaseUser | None:
     return user if getattr(user, "is_active", True) else None
 
 
-def _attempt(
-    kind: limits.AttemptKind, number: str, request: HttpRequest | None, validate_token: Any
-) -> AbstractContextManager[None]:
-    """The attempt budgets of a login, below the provider's own lock (LeanCloud's counts code
-    and password logins alike); ``validate_token`` answers the step-up of a number under
-    attack."""
-    token = validate_token if isinstance(validate_token, str) and validate_token else None
-    return limits.attempt(kind, number, request, validate_token=token, lock=services.login_lock())
+def _token(validate_token: Any) -> str | None:
+    """A ``validate_token`` passed to ``authenticate()``: it answers the step-up of a number
+    under attack."""
+    return validate_token if isinstance(validate_token, str) and validate_token else None
 
 
 class _UserLookup(BaseBackend):
@@ -87,8 +81,9 @@ class PhoneCodeBackend(_UserLookup):
         if number is None or not isinstance(sms_token, str):
             return None
         try:
-            with _attempt("code", number, request, validate_token):
-                user = services.login_with_code(number, sms_token, request)
+            user = services.login_with_code(
+                number, sms_token, request, validate_token=_token(validate_token)
+            )
         except InvalidCode:
             return None
         return _active(user)
@@ -113,10 +108,13 @@ class PhonePasswordBackend(_UserLookup):
         if number is None or not isinstance(password, str) or not password:
             return None
         try:
-            with _attempt("password", number, request, validate_token):
-                user = self._local(request, username, password) if form else None
-                if user is None:
-                    user = services.login_with_password(number, password, request)
+            user = services.login_with_password(
+                number,
+                password,
+                request,
+                validate_token=_token(validate_token),
+                username=username if form else None,
+            )
         except InvalidCredentials:
             return None
         except (ProviderError, Throttled, CaptchaRequired) as exc:
@@ -127,10 +125,3 @@ class PhonePasswordBackend(_UserLookup):
             logger.warning("phone password login refused: %s", type(exc).__name__)
             raise PermissionDenied from exc
         return _active(user)
-
-    @staticmethod
-    def _local(request: HttpRequest | None, username: Any, password: str) -> Any:
-        """The user whose username this is, when its local password matches: what
-        ModelBackend would answer, but inside the attempt budget (staff with a phone-number
-        username log into the admin with their local password, not the provider's)."""
-        return ModelBackend().authenticate(request, username=username, password=password)

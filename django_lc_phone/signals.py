@@ -1,4 +1,4 @@
-"""The signals django-lc-phone sends. Declarations only; ``sync.py`` holds the built-in receiver.
+"""The signals django-lc-phone sends. Declarations only.
 
 Every signal is sent with ``sender`` set to the class that sent it and these keyword arguments:
 """
@@ -8,7 +8,7 @@ from django.dispatch import Signal
 # A user signed in or signed up with the provider.
 #   remote_user: providers.base.RemoteUser (with its session token)
 #   request: the HttpRequest, or None
-# sync.link_remote_user answers with the local user it linked or created.
+#   user: the local user it is linked to (sync.link_remote_user linked or created it first)
 remote_user_authenticated = Signal()
 
 # A local user was created for a remote one.

@@ -1,4 +1,6 @@
-"""Keep each local user linked to its remote user: the receiver of ``remote_user_authenticated``.
+"""Keep each local user linked to its remote user: ``services`` calls :func:`link_remote_user`
+after every successful upstream authentication (and the admin's re-sync), then announces it
+with ``remote_user_authenticated``.
 
 Linking is by objectId, then by phone; what changes is written in one transaction, and the
 unique constraints on ``lc_object_id`` and ``phone`` do the real guarding: when two requests
@@ -14,7 +16,6 @@ from typing import Any, Final
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.dispatch import receiver
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -28,8 +29,7 @@ from .usernames import local_username
 SYNCED_AT_PRECISION: Final = timedelta(minutes=5)
 
 
-@receiver(signals.remote_user_authenticated, dispatch_uid="django_lc_phone.sync.link")
-def link_remote_user(sender: Any, remote_user: RemoteUser, **kwargs: Any) -> AbstractBaseUser:
+def link_remote_user(remote_user: RemoteUser) -> AbstractBaseUser:
     """The local user for ``remote_user``, created or updated; idempotent and race-safe."""
     try:
         return _link(remote_user)

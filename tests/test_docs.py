@@ -41,6 +41,18 @@ def test_readme_links_every_doc() -> None:
         assert f"(docs/{page.name})" in readme
 
 
+def test_the_readme_layout_names_every_module_and_package() -> None:
+    """The layout block shows the package as it is: every top-level module and package is
+    named in it (a new one, or a renamed one, fails this until the README follows)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("```")[1]
+    package = ROOT / "django_lc_phone"
+    names = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    names |= {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    named = set(re.findall(r"[a-z_]+", layout))
+    assert names - {"__main__"} <= named, sorted(names - named)
+
+
 @pytest.mark.parametrize("key", sorted(conf.DEFAULTS))
 def test_every_setting_is_documented_with_its_default(key: str) -> None:
     default = conf.DEFAULTS[key]

@@ -1,0 +1,1 @@
+"""The DRF surface, ``auth/phone/``: serializers (shape only), views (thin), errors, urls."""

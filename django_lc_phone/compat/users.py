@@ -32,7 +32,7 @@ def email_field(user: AbstractBaseUser) -> str | None:
 def user_json(user: AbstractBaseUser, session_token: str | None = None) -> dict[str, Any]:
     """The user in LeanCloud's ``_User`` shape (``protocol.user_body``); ``email`` when set
     (never verified: the site sends no verification mail)."""
-    profile = services.profile_of(user)
+    profile = services.known_profile(user)
     field = email_field(user)
     email = getattr(user, field, "") if field else ""
     joined: datetime | None = getattr(user, "date_joined", None)

@@ -98,3 +98,14 @@ class PhoneAuthProvider(Protocol):
 
     def fetch_user(self, object_id: str) -> RemoteUser:
         """The provider's current view of a user (for re-syncing)."""
+
+
+@runtime_checkable
+class KeepsCodes(Protocol):
+    """A provider that keeps the codes it sends (the local one), so it can tell which number
+    a code was sent to: for clients that send a code without its number (LeanCloud's JS SDK
+    before 4.15.3 does). LeanCloud cannot: it is asked with the number."""
+
+    def number_of_code(self, purpose: str, code: str) -> str:
+        """The number whose live ``purpose`` code is ``code``, without spending it;
+        ``InvalidCode`` when none, or more than one, matches."""

@@ -86,7 +86,8 @@ def test_signup_creates_the_local_user_and_profile(
     assert_no_session_token(response, profile.lc_session_token)
 
     assert len(authenticated) == 1
-    assert set(authenticated[0]) == {"sender", "remote_user", "request"}
+    assert set(authenticated[0]) == {"sender", "remote_user", "request", "user"}
+    assert authenticated[0]["user"].pk == user.pk  # a notice: the user is linked already
     assert authenticated[0]["sender"] is PhoneAuthProvider
     remote = authenticated[0]["remote_user"]
     assert isinstance(remote, RemoteUser)

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from django_lc_phone import deliveries, services, signals
 from django_lc_phone.exceptions import ProviderUnavailable
+from django_lc_phone.services import sends
 from tests import upstream
 from tests.app._api import OTHER, PHONE, lc_phone_settings, post, received, signup
 
@@ -36,7 +37,7 @@ def test_the_send_task_is_a_task_of_the_framework_a_worker_can_find() -> None:
     assert TASKS is not None  # django.tasks (Django 6.0+) or the django-tasks package
     task = services.deliver_code
     assert isinstance(task, TASKS.base.Task)
-    assert task.module_path == "django_lc_phone.services.deliver_code"
+    assert task.module_path == "django_lc_phone.services.sends.deliver_code"
 
 
 def test_without_a_queue_the_send_runs_on_the_send_thread(
@@ -46,13 +47,13 @@ def test_without_a_queue_the_send_runs_on_the_send_thread(
     thread of the process sends it, after the answer."""
     signup(APIClient(), PHONE)
     ran: list[str] = []
-    send = services._SENDS["login"]
+    send = sends._SENDS["login"]
 
     def recording(*args: Any) -> None:
         ran.append(threading.current_thread().name)
         send(*args)
 
-    monkeypatch.setitem(services._SENDS, "login", recording)
+    monkeypatch.setitem(sends._SENDS, "login", recording)
     assert deliveries.queue_backend() is None
     with lc_phone_settings(SEND_IN_BACKGROUND=True):
         response = post(APIClient(), "login/sms-code/", {"phone": PHONE})

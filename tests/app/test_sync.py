@@ -42,10 +42,8 @@ def test_linking_the_same_remote_user_is_idempotent() -> None:
     created: list[Any] = []
     signals.phone_user_created.connect(lambda **kw: created.append(kw["user"]), weak=False)
     try:
-        first = link_remote_user(sender=None, remote_user=remote())
-        again = link_remote_user(
-            sender=None, remote_user=remote(session_token="tokenbbbbbbbbbbbbbbbbbbbb")
-        )
+        first = link_remote_user(remote())
+        again = link_remote_user(remote(session_token="tokenbbbbbbbbbbbbbbbbbbbb"))
     finally:
         signals.phone_user_created.receivers.clear()
     assert first.pk == again.pk
@@ -62,13 +60,13 @@ def test_linking_the_same_remote_user_is_idempotent() -> None:
 def test_an_unlinked_profile_is_linked_by_phone() -> None:
     user = get_user_model().objects.create_user("existing")
     PhoneProfile.objects.create(user=user, phone=PHONE)
-    assert link_remote_user(sender=None, remote_user=remote()).pk == user.pk
+    assert link_remote_user(remote()).pk == user.pk
     assert PhoneProfile.objects.get().lc_object_id == OBJECT_ID
 
 
 def test_a_recycled_number_moves_to_its_new_owner() -> None:
-    old_owner = link_remote_user(sender=None, remote_user=remote(OBJECT_ID))
-    new_owner = link_remote_user(sender=None, remote_user=remote(OTHER_ID, username="newcomer"))
+    old_owner = link_remote_user(remote(OBJECT_ID))
+    new_owner = link_remote_user(remote(OTHER_ID, username="newcomer"))
     assert old_owner.pk != new_owner.pk
     old = PhoneProfile.objects.get(user_id=old_owner.pk)
     assert (old.phone, old.phone_verified) == (None, False)
@@ -77,13 +75,13 @@ def test_a_recycled_number_moves_to_its_new_owner() -> None:
 
 def test_a_taken_username_falls_back_to_the_object_id() -> None:
     get_user_model().objects.create_user(PHONE)
-    user = link_remote_user(sender=None, remote_user=remote())
+    user = link_remote_user(remote())
     assert user.get_username() == f"lc_{OBJECT_ID}"
 
 
 def test_losing_verification_upstream_clears_the_local_flag() -> None:
-    link_remote_user(sender=None, remote_user=remote())
-    link_remote_user(sender=None, remote_user=remote(phone_verified=False))
+    link_remote_user(remote())
+    link_remote_user(remote(phone_verified=False))
     profile = PhoneProfile.objects.get()
     assert (profile.phone_verified, profile.phone_verified_at) == (False, None)
 
@@ -113,7 +111,7 @@ def _race(worker: Callable[[], Any], threads: int = 10) -> list[Any]:
 @needs_real_concurrency
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_links_of_one_remote_user_make_one_local_user() -> None:
-    results = _race(lambda: link_remote_user(sender=None, remote_user=remote()).pk)
+    results = _race(lambda: link_remote_user(remote()).pk)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len(set(results)) == 1
     assert get_user_model().objects.count() == 1

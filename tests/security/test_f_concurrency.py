@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from django_lc_phone import services, signals, sync
 from django_lc_phone.models import PhoneProfile
+from django_lc_phone.services import signin
 from django_lc_phone.sync import SYNCED_AT_PRECISION
 from django_lc_phone.testing.inprocess import wsgi_session
 from tests import upstream
@@ -61,7 +62,7 @@ UNLIMITED_ATTEMPTS = {
 def no_upstream_lock_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ten logins of one number at once: what is measured is the linking race, not the guard
     that keeps in-flight attempts below LeanCloud's own lock (tests/security/test_h_lockout)."""
-    monkeypatch.setattr(services, "login_lock", lambda: None)
+    monkeypatch.setattr(signin, "login_lock", lambda: None)
 
 
 def race(

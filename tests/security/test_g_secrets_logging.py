@@ -27,11 +27,12 @@ from django.urls import include, path
 from django.views.debug import ExceptionReporter
 from rest_framework.test import APIClient
 
-from django_lc_phone import services, sync
-from django_lc_phone.api import views
+from django_lc_phone import sync
+from django_lc_phone.api.views import base as views
 from django_lc_phone.leancloud import transport
 from django_lc_phone.leancloud.wire import ERRORS
 from django_lc_phone.models import PhoneProfile
+from django_lc_phone.services import signin
 from tests import upstream
 from tests.app._api import (
     NEW_PASSWORD,
@@ -747,7 +748,7 @@ def _crash_in_backend(client: APIClient, monkeypatch: pytest.MonkeyPatch) -> Cra
     signup(client, password=PASSWORD)
     assert post(client, "login/sms-code/", {"phone": PHONE}).status_code == 202
     sms = code(PHONE)
-    monkeypatch.setattr(services, "link", _crash)
+    monkeypatch.setattr(signin, "link", _crash)
     return Crash("login/", {"phone": PHONE, "code": sms}, False, [("POST", "/1.1/login")], sms)
 
 
@@ -760,7 +761,7 @@ def _crash_with_form_data(client: APIClient, monkeypatch: pytest.MonkeyPatch) ->
 
 def _crash_in_password_backend(client: APIClient, monkeypatch: pytest.MonkeyPatch) -> Crash:
     signup(client, password=PASSWORD)
-    monkeypatch.setattr(services, "link", _crash)
+    monkeypatch.setattr(signin, "link", _crash)
     data = {"phone": PHONE, "password": PASSWORD}
     return Crash("login/", data, False, [("POST", "/1.1/login")], "")
 

@@ -267,3 +267,47 @@ def test_a_failing_gateway_opens_its_breaker_and_logins_go_on() -> None:
         assert opened["Retry-After"] == "60"  # the breaker answered, without calling it
         login = post(client, "login/", {"phone": PHONE, "password": PASSWORD})
         assert login.status_code == 200, login.content
+
+
+class RecoveringGateway(locmem.LocmemGateway):
+    """A gateway that is down (every send an outage) until a test brings it back."""
+
+    down = True
+
+    def send(self, message: Any) -> None:
+        from django_lc_phone.exceptions import ProviderUnavailable
+
+        if RecoveringGateway.down:
+            raise ProviderUnavailable()
+        super().send(message)
+
+
+@pytest.mark.usefixtures("local")
+def test_while_a_gateway_s_breaker_is_open_logins_answer_and_sends_wait_for_its_probe() -> None:
+    """Step 9: the breaker wraps the gateway's send only. Once it has opened, a phone and
+    password login answers 200 while every SMS request answers 503 without reaching the
+    gateway, until the breaker's probe: then the gateway (back up) is asked again, and sends
+    answer 202."""
+    client = _local_user()
+    sent_before = len(SmsOutbox())
+    RecoveringGateway.down = True
+    recovering = "tests.security.test_h_lockout.RecoveringGateway"
+    with lc_phone_settings(PROVIDER="local", SMS_GATEWAY=recovering, CIRCUIT_RESET_TIMEOUT=60):
+        for n in range(5):
+            sent = post(
+                APIClient(REMOTE_ADDR=ip(90 + n)), "sms-code/", {"phone": f"+86137{n:04d}2222"}
+            )
+            assert_answer(sent, 503, "upstream_unavailable")
+        RecoveringGateway.down = False  # back up, but the open breaker does not ask it yet
+        for n in range(2):
+            login = post(client, "login/", {"phone": PHONE, "password": PASSWORD})
+            assert login.status_code == 200, login.content
+            refused = post(APIClient(REMOTE_ADDR=ip(100 + n)), "sms-code/", {"phone": THIRD})
+            assert_answer(refused, 503, "upstream_unavailable")
+        assert len(SmsOutbox()) == sent_before  # the gateway was not asked while open
+        upstream.advance_clocks(61)  # the breaker's reset timeout: the next send is its probe
+        probe = post(APIClient(REMOTE_ADDR=ip(110)), "sms-code/", {"phone": THIRD})
+        assert probe.status_code == 202, probe.content
+        after = post(APIClient(REMOTE_ADDR=ip(111)), "sms-code/", {"phone": OTHER})
+        assert after.status_code == 202, after.content
+        assert [m.phone for m in SmsOutbox()[sent_before:]] == [THIRD, OTHER]

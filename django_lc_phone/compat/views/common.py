@@ -3,13 +3,11 @@ names, a CAPTCHA ``validate_token``, and the signed-in answer."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from ... import services
-from ...guards import limits
 from ...leancloud import protocol
 from ...leancloud.protocol import ProtocolError
 from ...leancloud.wire import Code
@@ -23,12 +21,6 @@ def validate_token(call: Call) -> str | None:
     """The request's ``validate_token`` (a solved CAPTCHA), if it has a usable one."""
     token = call.body.get("validate_token")
     return token if isinstance(token, str) and token else None
-
-
-def attempt(call: Call, kind: limits.AttemptKind, phone: str) -> AbstractContextManager[None]:
-    """The attempt budgets of one code or password check, as ``auth/phone/`` spends them
-    (a body's ``validate_token`` answers the step-up of a number under attack)."""
-    return limits.attempt(kind, phone, call.request, validate_token=validate_token(call))
 
 
 def session_user(call: Call) -> AbstractBaseUser:
@@ -59,8 +51,7 @@ def phone_and_code(call: Call, purpose: str, code: str) -> tuple[str, str]:
     The number is ``mobilePhoneNumber`` when the body has one (checked first: 212 / 127 before
     the code's 603). Without it, as the JS SDK 4.15.2 sends these calls, the code itself names
     the number (``services.phone_of_code``); a guess without a number is not aimed at one
-    number, so it spends a budget of its client's instead of one per number
-    (``limits.attempt_without_number``).
+    number, so it spends a budget of its client's instead of one per number.
     """
     given = None
     if call.body.get("mobilePhoneNumber") not in (None, ""):
@@ -68,8 +59,7 @@ def phone_and_code(call: Call, purpose: str, code: str) -> tuple[str, str]:
     sms_code = code_field(code)
     if given is not None:
         return given, sms_code
-    with limits.attempt_without_number(purpose, call.request):
-        phone = call.phone = services.phone_of_code(purpose, sms_code)
+    phone = call.phone = services.phone_of_code(purpose, sms_code, call.request)
     return phone, sms_code
 
 

@@ -8,14 +8,13 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from ... import services
-from ...guards import limits
 from ...leancloud import protocol
 from ...leancloud.protocol import ProtocolError, bad_request
 from ...leancloud.wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_object_id, code_field, new_password, phone_field, user_json
-from .common import attempt, session_owner, signed_in, validate_token
+from .common import session_owner, signed_in, validate_token
 
 
 @endpoint("POST", "signup")
@@ -44,10 +43,14 @@ def _phone_signup(call: Call) -> Answer:
     username = call.body.get("username")
     if username is not None and (not isinstance(username, str) or not username.strip()):
         raise ProtocolError(Code.INVALID_USERNAME)
-    with attempt(call, "code", phone):
-        result = services.signup(
-            phone, code, username=username, password=password, request=call.request
-        )
+    result = services.signup(
+        phone,
+        code,
+        username=username,
+        password=password,
+        request=call.request,
+        validate_token=validate_token(call),
+    )
     return signed_in(result.user, 201 if result.created else 200)
 
 
@@ -79,9 +82,7 @@ def login(call: Call) -> Answer:
 def request_login_sms_code(call: Call) -> Answer:
     """``POST /1.1/requestLoginSmsCode``: ``{}`` whether or not the number has an account."""
     phone = call.phone = phone_field(call.body)
-    token = validate_token(call)
-    with limits.sending(phone, call.request, validate_token=token):
-        services.send_login_code(phone, validate_token=token)
+    services.send_login_code(phone, request=call.request, validate_token=validate_token(call))
     return Answer({})
 
 

@@ -3,28 +3,23 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.db import transaction
 
 from ... import services
-from ...guards import limits
 from ...leancloud import protocol
-from ...leancloud.protocol import ProtocolError
-from ...leancloud.wire import Code
-from ...revocation import revoke_other_credentials
 from .. import sessions
 from ..http import Answer, Call, endpoint
-from ..users import by_phone, new_password, phone_field
-from .common import attempt, phone_and_code, session_owner, validate_token
+from ..users import new_password, phone_field
+from .common import phone_and_code, session_owner, validate_token
 
 
 @endpoint("POST", "password_reset_code")
 def request_password_reset(call: Call) -> Answer:
     """``POST /1.1/requestPasswordResetBySmsCode``: ``{}`` for every number."""
     phone = call.phone = phone_field(call.body)
-    token = validate_token(call)
-    with limits.sending(phone, call.request, validate_token=token):
-        services.send_password_reset_code(phone, validate_token=token)
+    services.send_password_reset_code(
+        phone, request=call.request, validate_token=validate_token(call)
+    )
     return Answer({})
 
 
@@ -34,9 +29,9 @@ def reset_password(call: Call, code: str) -> Answer:
     ``mobilePhoneNumber`` (the JS SDK 4.15.2) the code itself names the number."""
     password = new_password(call.body.get("password"))  # 201 / 218 before the code is spent
     phone, sms_code = phone_and_code(call, "reset_password", code)
-    with attempt(call, "code", phone):
-        services.reset_password(phone, sms_code, password)
-    user = by_phone(phone)
+    user = services.reset_password(
+        phone, sms_code, password, request=call.request, validate_token=validate_token(call)
+    )
     if user is not None:  # also on commit, through credentials_revoked; now, to be sure
         sessions.revoke_all(user)
     return Answer({})
@@ -50,25 +45,14 @@ def update_password(call: Call, object_id: str) -> Answer:
     LeanCloud's ``{"updatedAt", "objectId", "sessionToken"}`` with the one new token, which the
     official SDKs adopt."""
     user, profile = session_owner(call, object_id)
-    phone = call.phone = profile.phone_e164 or None
+    call.phone = profile.phone_e164 or None
     old = protocol.password(call.body.get("old_password"))  # 201 missing, 218 blank, as login
     new = new_password(call.body.get("new_password"))  # 201 / 218 and the site's validators
-    # The old password is checked as ``login`` checks one, through ``authenticate()``: the same
-    # per-number and per-IP attempt budget (a guess here is a guess at a login, 219 once spent)
-    # and ``user_login_failed`` for lockout tools. A user without a number cannot log in with a
-    # password either, so nothing can match.
-    token = validate_token(call)
-    checked = (
-        authenticate(call.request, phone=phone, password=old, validate_token=token)
-        if phone
-        else None
-    )
-    if checked is None or checked.pk != user.pk:
-        raise ProtocolError(Code.PASSWORD_MISMATCH)
+    # The old password is checked as ``login`` checks one (the same attempt budget: a guess
+    # here is a guess at a login, 219 once spent); a wrong one is 210.
     with transaction.atomic():
-        user.set_password(new)
-        user.save(update_fields=["password"])
-        revoke_other_credentials(user)  # DRF tokens, JWT refresh tokens
+        profile = services.change_password(
+            user, old, new, request=call.request, validate_token=validate_token(call)
+        )
         token = sessions.rotate(user)  # the caller's old token ends too: it gets the new one
-        profile.save(update_fields=["updated_at"])
     return Answer(protocol.refresh_answer(object_id, profile.updated_at, token))

@@ -4,13 +4,11 @@ changing it (``requestChangePhoneNumber``, ``changePhoneNumber``)."""
 from __future__ import annotations
 
 from ... import services
-from ...exceptions import InvalidCode
-from ...guards import limits
 from ...leancloud import protocol
 from .. import sessions
 from ..http import Answer, Call, endpoint
-from ..users import by_phone, code_field, phone_field
-from .common import attempt, phone_and_code, session_user, validate_token
+from ..users import code_field, phone_field
+from .common import phone_and_code, session_user, validate_token
 
 # --- phone verification -----------------------------------------------------------------------
 
@@ -21,9 +19,9 @@ def request_mobile_phone_verify(call: Call) -> Answer:
     unless it is verified already. ``{}`` for every number, with the same limits spent and at
     once: the send leaves the request."""
     phone = call.phone = phone_field(call.body)
-    token = validate_token(call)
-    with limits.sending(phone, call.request, validate_token=token):
-        services.send_verification_code_to_number(phone, validate_token=token)
+    services.send_verification_code_to_number(
+        phone, request=call.request, validate_token=validate_token(call)
+    )
     return Answer({})
 
 
@@ -33,11 +31,9 @@ def verify_mobile_phone(call: Call, code: str) -> Answer:
     ``objectId`` and ``updatedAt``. Without ``mobilePhoneNumber`` (the JS SDK 4.15.2) the
     code itself names the number."""
     phone, sms_code = phone_and_code(call, "verify_phone", code)
-    with attempt(call, "code", phone):
-        user = by_phone(phone)
-        if user is None:
-            raise InvalidCode()
-        profile = services.verify_phone(user, sms_code)
+    profile = services.verify_number(
+        phone, sms_code, request=call.request, validate_token=validate_token(call)
+    )
     return Answer(protocol.update_answer(str(profile.lc_object_id), profile.updated_at))
 
 
@@ -50,10 +46,9 @@ def request_change_phone_number(call: Call) -> Answer:
     user (206 / 211); a number taken by another account is told apart only at the change."""
     user = session_user(call)
     phone = call.phone = phone_field(call.body)
-    token = validate_token(call)
-    services.prepare_phone_change(user, phone)
-    with limits.sending(phone, call.request, validate_token=token):
-        services.send_phone_change_code(user, phone, validate_token=token)
+    services.send_phone_change_code(
+        user, phone, request=call.request, validate_token=validate_token(call)
+    )
     return Answer({})
 
 
@@ -65,6 +60,7 @@ def change_phone_number(call: Call) -> Answer:
     phone = call.phone = phone_field(call.body)
     sms_code = code_field(call.body.get("code"))
     sessions.keep_on_revoke(call.request, call.session_token)
-    with attempt(call, "code", phone):
-        profile = services.change_phone(user, phone, sms_code, request=call.request)
+    profile = services.change_phone(
+        user, phone, sms_code, request=call.request, validate_token=validate_token(call)
+    )
     return Answer(protocol.update_answer(str(profile.lc_object_id), profile.updated_at))

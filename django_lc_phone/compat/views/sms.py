@@ -7,13 +7,12 @@ import re
 from typing import Any, Final
 
 from ... import services
-from ...guards import limits
 from ...inputs import template_variables
 from ...leancloud.protocol import ProtocolError, bad_request
 from ...leancloud.wire import REQUEST_SMS_CODE_KEYS, Code
 from ..http import Answer, Call, endpoint
 from ..users import code_field, phone_field
-from .common import attempt, validate_token
+from .common import validate_token
 
 # A CAPTCHA token and answer as ``auth/phone/captcha/verify/`` accepts them (607 otherwise).
 _CAPTCHA_TOKEN: Final = re.compile(r"[A-Za-z0-9]{4,64}")
@@ -30,17 +29,15 @@ def request_sms_code(call: Call) -> Answer:
     template = call.body.get("template")
     if template is not None and not isinstance(template, str):
         raise ProtocolError(Code.INCORRECT_TYPE)
-    token = validate_token(call)
-    services.ensure_send_allowed(sms_type, template)
     variables = _template_variables(call.body) if template else None
-    with limits.sending(phone, call.request, validate_token=token):
-        services.send_code(
-            phone,
-            sms_type=sms_type,
-            template=template,
-            variables=variables or None,
-            validate_token=token,
-        )
+    services.send_code(
+        phone,
+        request=call.request,
+        sms_type=sms_type,
+        template=template,
+        variables=variables,
+        validate_token=validate_token(call),
+    )
     return Answer({})
 
 
@@ -59,8 +56,7 @@ def verify_sms_code(call: Call, code: str) -> Answer:
     """``POST /1.1/verifySmsCode/<code>``: check and spend a generic code (``{}``)."""
     phone = call.phone = phone_field(call.body)
     sms_code = code_field(code)
-    with attempt(call, "code", phone):
-        services.check_code(phone, sms_code)
+    services.check_code(phone, sms_code, request=call.request, validate_token=validate_token(call))
     return Answer({})
 
 
@@ -83,7 +79,4 @@ def verify_captcha(call: Call) -> Answer:
         raise ProtocolError(Code.INVALID_CAPTCHA)
     if not isinstance(answer, str) or not answer or len(answer) > _CAPTCHA_ANSWER_MAX:
         raise ProtocolError(Code.INVALID_CAPTCHA)
-    limits.captcha_answer(call.request)  # each answer spends its challenge: bounded
-    validate_token = services.verify_captcha(token, answer)
-    limits.remember_validate_token(validate_token)  # this site issued it: valid for one code
-    return Answer({"validate_token": validate_token})
+    return Answer({"validate_token": services.verify_captcha(token, answer, request=call.request)})

@@ -21,12 +21,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ... import services
 from ...exceptions import InvalidPhoneNumber
-from ...guards import limits
 from ...leancloud import protocol
 from ...leancloud.protocol import ProtocolError
 from ...leancloud.wire import Code
 from ...phone import normalize_phone
-from ...revocation import revoke_other_credentials
 from ...usernames import PLACEHOLDER_EMAIL_DOMAIN
 from .. import sessions
 from ..http import Answer, Call, endpoint
@@ -122,6 +120,16 @@ def _new_email(user: AbstractBaseUser, value: Any) -> str:
     return str(email)
 
 
+def _changes(user: AbstractBaseUser, body: dict[str, Any]) -> services.AccountChanges:
+    """The body's fields, each checked (every one before any is saved)."""
+    return services.AccountChanges(
+        username=_new_username(user, body["username"]) if "username" in body else None,
+        email_field=email_field(user),
+        email=_new_email(user, body["email"]) if "email" in body else None,
+        password=new_password(body["password"]) if "password" in body else None,
+    )
+
+
 @endpoint("GET")
 def get_user(call: Call, object_id: str) -> Answer:
     """``GET /1.1/users/<id>`` and ``/1.1/classes/_User/<id>``: the caller's own record (no
@@ -143,26 +151,17 @@ def update_user(call: Call, object_id: str) -> Answer:
         raise ProtocolError(
             Code.OPERATION_FORBIDDEN, f"These fields cannot be changed here: {', '.join(refused)}."
         )
-    if not call.master and ("username" in call.body or "email" in call.body):
-        limits.rename(user.pk, call.request)
-    username = _new_username(user, call.body["username"]) if "username" in call.body else None
-    email = _new_email(user, call.body["email"]) if "email" in call.body else None
-    password = new_password(call.body["password"]) if "password" in call.body else None
-    profile = services.profile_of(user)
     with transaction.atomic():
-        if username is not None:
-            setattr(user, type(user).USERNAME_FIELD, username)  # type: ignore[attr-defined]
-        if email is not None:
-            setattr(user, str(email_field(user)), email)
-        if password is not None:
-            user.set_password(password)
-        user.save()
-        if password is not None:
-            revoke_other_credentials(user)
+        changes, profile = services.update_account(
+            user,
+            lambda: _changes(user, call.body),
+            renaming="username" in call.body or "email" in call.body,
+            request=call.request,
+            limited=not call.master,
+        )
+        if changes.password is not None:
             keep = sessions.token_hash(call.session_token) if call.session_token else None
             sessions.revoke_all(user, keep=None if call.master else keep)
-        if profile is not None:
-            profile.save(update_fields=["updated_at"])
     updated = profile.updated_at if profile is not None else timezone.now()
     return Answer(protocol.update_answer(object_id, updated))
 

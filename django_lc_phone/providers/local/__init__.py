@@ -287,6 +287,10 @@ class LocalProvider:
         """Spend a verification code (the app marks the profile verified)."""
         codes.spend(phone, "verify_phone", code)
 
+    def number_of_code(self, purpose: str, code: str) -> str:
+        """The number whose live ``purpose`` code is ``code`` (``KeepsCodes``; not spent)."""
+        return codes.match_any(purpose, code)
+
     def _by_session(self, session_token: str) -> PhoneProfile:
         profile = (
             PhoneProfile.objects.select_related("user")

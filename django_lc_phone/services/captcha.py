@@ -1,0 +1,25 @@
+"""The CAPTCHA that may gate code requests and the attempts on a number under attack: the
+provider's challenge, and its answer, which spends the client's answer budget."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from ..guards import limits
+from ..providers.base import CaptchaChallenge
+from .provider import provider
+
+
+def request_captcha() -> CaptchaChallenge:
+    """A new CAPTCHA challenge."""
+    return provider().request_captcha()
+
+
+def verify_captcha(token: str, answer: str, *, request: HttpRequest | None = None) -> str:
+    """The ``validate_token`` for a solved challenge, good for one code request (this site
+    issued it). Each answer spends its challenge and one of the client's answers per minute,
+    right or wrong: what bounds the records of spent challenges."""
+    limits.captcha_answer(request)
+    validate_token = provider().verify_captcha(token, answer)
+    limits.remember_validate_token(validate_token)
+    return validate_token
