@@ -63,7 +63,11 @@ def _link(remote: RemoteUser) -> AbstractBaseUser:
 
 
 def _find(remote: RemoteUser) -> PhoneProfile | None:
-    """The profile linked to ``remote``'s objectId, else an unlinked one with its phone."""
+    """The profile linked to ``remote``'s objectId, else an unlinked one with its phone (the
+    row the provider read, when it keeps its users here: it is not read again)."""
+    given = remote.profile
+    if isinstance(given, PhoneProfile) and str(given.lc_object_id) == remote.object_id:
+        return given
     profile = (
         PhoneProfile.objects.select_related("user").filter(lc_object_id=remote.object_id).first()
     )

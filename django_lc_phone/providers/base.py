@@ -17,13 +17,18 @@ SmsType = Literal["sms", "voice"]
 
 @dataclass(frozen=True)
 class RemoteUser:
-    """A user as the provider knows it. ``session_token`` is a bearer secret: never log it."""
+    """A user as the provider knows it. ``session_token`` is a bearer secret: never log it.
+
+    ``profile`` is the local ``PhoneProfile`` this user was read from, when the provider keeps
+    its users in the site's database (the local provider): the sync links it without reading
+    the row again."""
 
     object_id: str
     username: str | None
     phone: str | None
     phone_verified: bool
     session_token: str | None = field(default=None, repr=False)
+    profile: object | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@ password reset, with their errors."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from django_lc_phone.models import PhoneProfile
 from django_lc_phone.sms import locmem
 from tests.compat._wire import (
     ISO,
@@ -28,6 +31,28 @@ def test_password_login(lc: LC) -> None:
     assert answer.status_code == 200
     assert set(answer.json()) == USER_KEYS
     assert answer.json()["objectId"] == user["objectId"]
+
+
+@pytest.mark.parametrize("credential", ["password", "smsCode"])
+def test_a_login_reads_the_user_s_profile_once(
+    lc: LC, credential: str, limiter_clock: FakeClock
+) -> None:
+    """Step 9: one compat login read the same PhoneProfile row three times (the provider, the
+    sync, the answer's user). The sign-in's read is reused for the answer."""
+    signup(lc, password=PASSWORD)
+    body = {"mobilePhoneNumber": PHONE, "password": PASSWORD}
+    if credential == "smsCode":
+        limiter_clock.advance(61)
+        assert lc.post("requestLoginSmsCode", {"mobilePhoneNumber": PHONE}).status_code == 200
+        body = {"mobilePhoneNumber": PHONE, "smsCode": last_code(PHONE, "login")}
+    table = PhoneProfile._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        answer = lc.post("login", body)
+    assert answer.status_code == 200, answer.content
+    reads = [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+    assert len(reads) == 1, reads
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,7 @@ def _remote(profile: PhoneProfile) -> RemoteUser:
         phone=profile.phone_e164 or None,
         phone_verified=profile.phone_verified,
         session_token=profile.lc_session_token or None,
+        profile=profile,
     )
 
 
