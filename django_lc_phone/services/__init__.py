@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .accounts import AccountChanges, phone_of_code, resync, update_account
 from .captcha import request_captcha, verify_captcha
-from .generic import check_code, ensure_send_allowed, send_code, send_code_kwargs
+from .generic import check_code, send_code, send_code_kwargs
 from .passwords import change_password, reset_password, send_password_reset_code
 from .phones import (
     change_phone,
@@ -30,7 +30,7 @@ from .phones import (
     verify_number,
     verify_phone,
 )
-from .provider import known_profile, link, login_lock, profile_of, provider, reset_provider
+from .provider import known_profile, profile_of, provider, reset_provider
 from .sends import deliver_code
 from .signin import SignupResult, login_with_code, login_with_password, send_login_code, signup
 
@@ -41,10 +41,7 @@ __all__ = [
     "change_phone",
     "check_code",
     "deliver_code",
-    "ensure_send_allowed",
     "known_profile",
-    "link",
-    "login_lock",
     "login_with_code",
     "login_with_password",
     "own_phone",
