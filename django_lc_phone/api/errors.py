@@ -20,11 +20,15 @@ from .. import exceptions as domain
 
 logger = logging.getLogger("django_lc_phone.api")
 
+# The texts that both a domain error and a serializer field's validation error answer with.
+INVALID_PHONE: Final = _("Enter a valid phone number.")
+INVALID_CODE: Final = _("The code is invalid or has expired.")
+
 # Domain error -> (HTTP status, stable code, detail). Most specific classes first.
 ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] = (
-    (domain.InvalidPhoneNumber, 400, "invalid_phone", _("Enter a valid phone number.")),
+    (domain.InvalidPhoneNumber, 400, "invalid_phone", INVALID_PHONE),
     (domain.PhoneNotAllowed, 400, "phone_not_allowed", _("Codes cannot be sent to this number.")),
-    (domain.InvalidCode, 400, "invalid_code", _("The code is invalid or has expired.")),
+    (domain.InvalidCode, 400, "invalid_code", INVALID_CODE),
     (domain.InvalidCredentials, 401, "invalid_credentials", _("Invalid phone number or password.")),
     (domain.UnknownAccount, 401, "invalid_credentials", _("Invalid phone number or password.")),
     (domain.SendThrottled, 429, "sms_rate_limited", _("Too many codes. Try again later.")),
@@ -140,10 +144,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, drf.ValidationError):
         first = _first_code(exc.get_codes())
         code = first if first in _PROMOTED_CODES else "invalid"
-        details = {
-            "invalid_phone": _("Enter a valid phone number."),
-            "invalid_code": _("The code is invalid or has expired."),
-        }
+        details = {"invalid_phone": INVALID_PHONE, "invalid_code": INVALID_CODE}
         detail = details.get(code, _("Invalid input."))
         response.data = {"code": code, "detail": str(detail), "errors": response.data}
         return response

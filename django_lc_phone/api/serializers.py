@@ -14,6 +14,7 @@ from ..exceptions import InvalidPhoneNumber
 from ..inputs import MAX_TEMPLATE_VALUE_LENGTH, as_typed, template_variables
 from ..leancloud.wire import SMS_CODE_RE
 from ..phone import MAX_TYPED_LENGTH, normalize_phone
+from .errors import INVALID_CODE, INVALID_PHONE
 
 
 class StrictCharField(serializers.CharField):
@@ -48,7 +49,7 @@ class StrictRegexField(serializers.RegexField):
 class PhoneField(serializers.CharField):
     """A phone number, returned as E.164; error code ``invalid_phone``."""
 
-    default_error_messages = {"invalid_phone": _("Enter a valid phone number.")}
+    default_error_messages = {"invalid_phone": INVALID_PHONE}
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trim_whitespace", False)  # phone.py trims it, after the length check
@@ -74,7 +75,7 @@ class PhoneField(serializers.CharField):
 class CodeField(serializers.CharField):
     """A 6-digit code (ASCII digits only); error code ``invalid_code``."""
 
-    default_error_messages = {"invalid_code": _("The code is invalid or has expired.")}
+    default_error_messages = {"invalid_code": INVALID_CODE}
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trim_whitespace", False)

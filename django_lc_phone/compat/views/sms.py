@@ -3,19 +3,17 @@ code request (``requestCaptcha``, ``verifyCaptcha``)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from ... import services
 from ...inputs import template_variables
 from ...leancloud.protocol import ProtocolError, bad_request
-from ...leancloud.wire import REQUEST_SMS_CODE_KEYS, Code
+from ...leancloud.wire import CAPTCHA_TOKEN_RE, REQUEST_SMS_CODE_KEYS, Code
 from ..http import Answer, Call, endpoint
 from ..users import code_field, phone_field
 from .common import validate_token
 
 # A CAPTCHA token and answer as ``auth/phone/captcha/verify/`` accepts them (607 otherwise).
-_CAPTCHA_TOKEN: Final = re.compile(r"[A-Za-z0-9]{4,64}")
 _CAPTCHA_ANSWER_MAX: Final = 16
 
 
@@ -75,7 +73,7 @@ def verify_captcha(call: Call) -> Answer:
     ``validate_token``, good for one code request (607 for a wrong, spent, expired or malformed
     answer)."""
     token, answer = call.body.get("captcha_token"), call.body.get("captcha_code")
-    if not isinstance(token, str) or not _CAPTCHA_TOKEN.fullmatch(token):
+    if not isinstance(token, str) or not CAPTCHA_TOKEN_RE.fullmatch(token):
         raise ProtocolError(Code.INVALID_CAPTCHA)
     if not isinstance(answer, str) or not answer or len(answer) > _CAPTCHA_ANSWER_MAX:
         raise ProtocolError(Code.INVALID_CAPTCHA)

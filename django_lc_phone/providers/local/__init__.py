@@ -11,8 +11,6 @@ see has the same shape as with LeanCloud. ``LC_PHONE["PROVIDER"] = "local"`` sel
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -34,7 +32,7 @@ from ...exceptions import (
     UsernameTaken,
 )
 from ...guards import breaker
-from ...leancloud.wire import new_object_id
+from ...leancloud.wire import new_object_id, new_session_token
 from ...models import PhoneProfile
 from ...sms import SmsMessage, get_gateway
 from ...sms.base import Purpose
@@ -48,7 +46,6 @@ if TYPE_CHECKING:
 
     from django.utils.functional import _StrPromise
 
-_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 # The texts of the codes, in the active language when the message is sent: the request's (with
 # LocaleMiddleware), else LANGUAGE_CODE. Plural by ``ttl``.
 _TEXTS: Mapping[Purpose, _StrPromise] = {
@@ -83,11 +80,6 @@ _TEXTS: Mapping[Purpose, _StrPromise] = {
 def gateway_breaker() -> str:
     """The name of the configured SMS gateway's circuit breaker."""
     return f"sms:{get_settings().SMS_GATEWAY}"
-
-
-def _session_token() -> str:
-    """A LeanCloud-shaped session token (25 lower-case letters and digits)."""
-    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(25))
 
 
 def _remote(profile: PhoneProfile) -> RemoteUser:
@@ -206,7 +198,7 @@ class LocalProvider:
                 phone_verified=True,
                 phone_verified_at=now,
                 lc_object_id=object_id,
-                lc_session_token=_session_token(),
+                lc_session_token=new_session_token(),
                 last_synced_at=now,
             )
         remote = _remote(profile)
@@ -223,7 +215,7 @@ class LocalProvider:
         objectId (profiles made in the admin or before the switch may have none)."""
         fields = []
         if not profile.lc_session_token:
-            profile.lc_session_token = _session_token()
+            profile.lc_session_token = new_session_token()
             fields.append("lc_session_token")
         if not profile.lc_object_id:
             profile.lc_object_id = new_object_id()
