@@ -13,7 +13,7 @@ from django_lc_phone.testing.inprocess import wsgi_session
 from tests.limiter import LIMITER_CLOCK, FakeClock, clear_limits
 
 INPROCESS_URL = "http://lc-emulator.test"
-# A separate project with its own settings, run in its own process (tests/test_pytest_plugin.py).
+# A separate project with its own settings, run in its own process (tests/testing/test_pytest_plugin.py).
 collect_ignore = ["plugin_project"]
 
 
@@ -23,7 +23,7 @@ def emulator_server(lc_emulator_session: RunningServer) -> Iterator[RunningServe
 
     The plugin's session-wide server, without its ``lc_emulator`` fixture: that one also
     rewrites ``LC_PHONE`` for the test, and this suite sets ``LC_PHONE`` itself
-    (``tests/test_pytest_plugin.py`` and ``tests/plugin_project`` test the fixture).
+    (``tests/testing/test_pytest_plugin.py`` and ``tests/plugin_project`` test the fixture).
     """
     lc_emulator_session.emulator.reset()
     yield lc_emulator_session

@@ -39,7 +39,7 @@ def test_smoke_flow_and_admin_pass_with_a_custom_user_model() -> None:
     done = _run(
         "-m",
         "pytest",
-        "tests/app/test_smoke_flow.py",
+        "tests/services/test_smoke_flow.py",
         "tests/app/test_admin.py",
         "-q",
         "-p",

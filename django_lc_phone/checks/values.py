@@ -170,7 +170,7 @@ _TIMEOUT: Final = Rule("a positive, finite number of seconds", _seconds)
 _NUMBER_TYPES: Final = "phonenumbers.PhoneNumberType names, e.g. ['MOBILE']"
 _DOTTED_CALLABLE: Final = Rule("None, or the dotted path of a callable", _callable_or_none)
 
-# One rule per key of conf.DEFAULTS (tests/app/test_checks_values.py holds them to it).
+# One rule per key of conf.DEFAULTS (tests/checks/test_checks_values.py holds them to it).
 RULES: Final[Mapping[str, Rule]] = {
     "APP_ID": _text(),
     "APP_KEY": _text(),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.app.conftest import api, lc  # noqa: F401  (the suite's fixtures, shared)
+from tests.app_fixtures import api, lc  # noqa: F401  (the suite's fixtures, shared)
 from tests.contract.backends import EmulatorInbox, Inbox, local_provider
 
 

@@ -27,7 +27,7 @@ from django_lc_phone.guards import windows as ratelimit
 from django_lc_phone.sms import locmem
 from django_lc_phone.sms.base import SmsMessage
 
-PROJECT = Path(__file__).resolve().parent / "plugin_project"
+PROJECT = Path(__file__).resolve().parent.parent / "plugin_project"
 PHONE = "+8613800138000"
 
 

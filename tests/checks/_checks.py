@@ -32,7 +32,7 @@ SHARED_CACHE = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         # Never connected to: the redis_never_evicts fixture answers for it
-        # (tests/app/test_checks_cache.py asks real servers).
+        # (tests/checks/test_checks_cache.py asks real servers).
         "LOCATION": "redis://127.0.0.1:6379/15",
     }
 }
@@ -44,7 +44,7 @@ BACKENDS = [
 ]
 # A task backend that queues (it keeps what it is given, like a real queue's database), so
 # the sends that leave the request are not on a thread of the web process (lc_phone.W020).
-QUEUE = {"default": {"BACKEND": "tests.app._checks.QueueBackend"}}
+QUEUE = {"default": {"BACKEND": "tests.checks._checks.QueueBackend"}}
 MODEL_BACKEND_ONLY = ["django.contrib.auth.backends.ModelBackend"]
 
 

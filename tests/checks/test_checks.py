@@ -16,7 +16,7 @@ from django.test import modify_settings, override_settings
 from django_lc_phone import checks as lc_checks
 from django_lc_phone.backends import PhonePasswordBackend
 from django_lc_phone.providers.base import PhoneAuthProvider
-from tests.app._checks import (
+from tests.checks._checks import (
     GOOD_LC_PHONE,
     LOCMEM_CACHE,
     MODEL_BACKEND_ONLY,
@@ -25,7 +25,7 @@ from tests.app._checks import (
     lc_phone_messages,
 )
 
-# SHARED_CACHE's Redis answers as one that never evicts (tests/app/conftest.py).
+# SHARED_CACHE's Redis answers as one that never evicts (tests/app_fixtures.py).
 pytestmark = pytest.mark.usefixtures("redis_never_evicts")
 
 E001_HINT = "Set APP_ID, APP_KEY and SERVER_URL (your app's bound API domain)."

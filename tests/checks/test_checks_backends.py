@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from tests.app._checks import QUEUE, configured, ids, lc_phone_messages
+from tests.checks._checks import QUEUE, configured, ids, lc_phone_messages
 
 MODEL = "django.contrib.auth.backends.ModelBackend"
 CODE = "django_lc_phone.backends.PhoneCodeBackend"

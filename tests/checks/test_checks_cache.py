@@ -30,7 +30,7 @@ from django.test import override_settings
 
 from django_lc_phone import checks as lc_checks
 from django_lc_phone.checks import redis as redis_policy
-from tests.app._checks import configured, ids
+from tests.checks._checks import configured, ids
 from tests.settings import CACHES as SUITE_CACHES
 from tests.settings import USE_SERVICES
 

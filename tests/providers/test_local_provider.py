@@ -200,7 +200,7 @@ def test_a_phone_change_to_a_taken_number_sends_nothing(provider: Any) -> None:
 def test_voice_needs_a_gateway_that_can_call() -> None:
     with lc_phone_settings(
         PROVIDER="local",
-        SMS_GATEWAY="tests.app.test_local_provider.TextOnlyGateway",
+        SMS_GATEWAY="tests.providers.test_local_provider.TextOnlyGateway",
     ):
         with pytest.raises(NotAllowed):
             LocalProvider().send_code(PHONE, sms_type="voice")

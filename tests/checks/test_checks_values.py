@@ -15,7 +15,7 @@ from django_lc_phone import checks as lc_checks
 from django_lc_phone import conf
 from django_lc_phone.checks import values as validation
 from django_lc_phone.providers.base import PhoneAuthProvider
-from tests.app._checks import GOOD_LC_PHONE, configured, ids
+from tests.checks._checks import GOOD_LC_PHONE, configured, ids
 
 pytestmark = pytest.mark.usefixtures("redis_never_evicts")
 
