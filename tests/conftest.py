@@ -13,7 +13,8 @@ from django_lc_phone.testing.inprocess import wsgi_session
 from tests.limiter import LIMITER_CLOCK, FakeClock, clear_limits
 
 INPROCESS_URL = "http://lc-emulator.test"
-# A separate project with its own settings, run in its own process (tests/testing/test_pytest_plugin.py).
+# A separate project with its own settings, run in its own process
+# (tests/testing/test_pytest_plugin.py).
 collect_ignore = ["plugin_project"]
 
 
