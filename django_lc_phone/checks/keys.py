@@ -30,7 +30,9 @@ def check_renamed_keys(app_configs: AppConfigs = None, **kwargs: Any) -> CheckRe
     """W008: no key goes by its old name."""
     given = user_settings()
     return [
-        warning("W008", old=old, new=new) for old, new in RENAMED.items() if given.get(old) is not None
+        warning("W008", old=old, new=new)
+        for old, new in RENAMED.items()
+        if given.get(old) is not None
     ]
 
 
