@@ -1,0 +1,106 @@
+"""Checks of the provider and what it needs: it imports (E002), LeanCloud's credentials and
+master key (E001, E005, W009), https to LeanCloud (W003), the compat endpoints' app keys
+(E010), and the local provider's gateway and CAPTCHA verifier (E009, W005)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import NoReverseMatch, reverse
+
+from ..compat import LOCAL_PROVIDERS
+from ..conf import get_settings
+from .base import AppConfigs, CheckResult, error, uses_leancloud, valid, warning
+from .values import imported
+
+_CREDENTIALS: Final = ("APP_ID", "APP_KEY", "SERVER_URL")
+_COMPAT_CREDENTIALS: Final = ("APP_ID", "APP_KEY")
+# Gateways that send nothing to a phone: fine in development, a silent outage in production.
+_DEVELOPMENT_GATEWAYS: Final = (
+    "console.ConsoleGateway",
+    "locmem.LocmemGateway",
+    "file.FileGateway",
+)
+
+
+def check_provider(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E002: the provider can be imported."""
+    if valid("PROVIDER") and uses_leancloud() is None:
+        return [error("E002", provider=get_settings().PROVIDER)]
+    return []
+
+
+def check_local_provider(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E009: the local provider's gateway and CAPTCHA verifier import; W005: a real gateway
+    when DEBUG is off."""
+    conf = get_settings()
+    if conf.PROVIDER != "local":
+        return []
+    messages: CheckResult = []
+    for key in ("SMS_GATEWAY", "CAPTCHA_VERIFIER"):
+        path = getattr(conf, key)
+        if valid(key) and imported(path) is None:
+            messages.append(error("E009", key=key, path=path))
+    gateway = conf.SMS_GATEWAY
+    if not settings.DEBUG and valid("SMS_GATEWAY") and gateway.endswith(_DEVELOPMENT_GATEWAYS):
+        messages.append(warning("W005", path=gateway))
+    return messages
+
+
+def check_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E001: LeanCloud's provider has an app id, app key and server URL."""
+    conf = get_settings()
+    missing = [key for key in _CREDENTIALS if valid(key) and not getattr(conf, key)]
+    if missing and uses_leancloud():
+        return [error("E001", keys=", ".join(missing))]
+    return []
+
+
+def _compat_served() -> bool:
+    """Whether the URLconf includes ``django_lc_phone.compat.urls`` (namespace ``lc_compat``)."""
+    try:
+        reverse("lc_compat:login")
+    except (NoReverseMatch, ImportError, ImproperlyConfigured):
+        # Not included; or a URLconf that does not load, which Django's own check reports.
+        return False
+    return True
+
+
+def check_compat_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E010: the compat endpoints check every call against APP_ID and APP_KEY."""
+    conf = get_settings()
+    missing = [key for key in _COMPAT_CREDENTIALS if valid(key) and not getattr(conf, key)]
+    if missing and conf.PROVIDER in LOCAL_PROVIDERS and _compat_served():
+        return [error("E010", keys=" or ".join(missing))]
+    return []
+
+
+def check_master_key(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E005: master-key SMS calls need the master key (else every send fails)."""
+    conf = get_settings()
+    if not valid("SMS_USE_MASTER_KEY", "MASTER_KEY"):
+        return []
+    if conf.SMS_USE_MASTER_KEY and not conf.MASTER_KEY and uses_leancloud():
+        return [error("E005")]
+    return []
+
+
+def check_master_key_features(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """W009: with LeanCloud's provider, the admin's re-sync and ``import --from-api`` read
+    LeanCloud with the master key, so it is set (never shown)."""
+    if not valid("MASTER_KEY") or get_settings().MASTER_KEY:
+        return []
+    return [warning("W009")] if uses_leancloud() else []
+
+
+def check_server_url(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """W003: LeanCloud is reached over https unless DEBUG is on."""
+    url = get_settings().SERVER_URL
+    if not valid("SERVER_URL") or not url or settings.DEBUG or not uses_leancloud():
+        return []
+    if urlsplit(url).scheme.lower() != "https":
+        return [warning("W003")]
+    return []
