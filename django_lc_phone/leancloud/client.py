@@ -34,6 +34,7 @@ from .wire import (
     HEADER_SESSION,
     HEADER_SIGN,
     OBJECT_ID_RE,
+    REQUEST_SMS_CODE_KEYS,
     SESSION_TOKEN_RE,
     SMS_CODE_RE,
     sign_header,
@@ -41,10 +42,6 @@ from .wire import (
 
 SmsType = Literal["sms", "voice"]
 
-# Keys of requestSmsCode that template variables may not override.
-_RESERVED_SMS_KEYS: Final = frozenset(
-    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
-)
 _USER_AGENT: Final = f"django-lc-phone/{__version__}"
 
 
@@ -72,6 +69,14 @@ def _check_session(token: str) -> str:
 def _check_phone(phone: str) -> str:
     _check(isinstance(phone, str) and 0 < len(phone) <= 32, "phone number")
     return phone
+
+
+def _with_ttl(body: dict[str, Any], ttl: int | None) -> dict[str, Any]:
+    """Add ``ttl`` (minutes, 1 to 30) to ``body`` after checking it."""
+    if ttl is not None:
+        _check(isinstance(ttl, int) and not isinstance(ttl, bool) and 0 < ttl <= 30, "ttl")
+        body["ttl"] = ttl
+    return body
 
 
 def _with_validate_token(body: dict[str, Any], validate_token: str | None) -> dict[str, Any]:
@@ -191,15 +196,13 @@ class LeanCloudClient:
         """
         _check(sms_type in ("sms", "voice"), "smsType")
         body: dict[str, Any] = {"mobilePhoneNumber": _check_phone(phone), "smsType": sms_type}
-        if ttl is not None:
-            _check(isinstance(ttl, int) and not isinstance(ttl, bool) and 0 < ttl <= 30, "ttl")
-            body["ttl"] = ttl
+        _with_ttl(body, ttl)
         for key, value in (("name", name), ("op", op), ("template", template), ("sign", sign)):
             if value is not None:
                 body[key] = value
         for key, value in (variables or {}).items():
             # Keys starting with "_" are LeanCloud's body tunnelling keys (_method, _MasterKey).
-            allowed = key not in _RESERVED_SMS_KEYS and not key.startswith("_")
+            allowed = key not in REQUEST_SMS_CODE_KEYS and not key.startswith("_")
             _check(allowed and isinstance(value, str), "template variable")
             body[key] = value
         _with_validate_token(body, validate_token)
@@ -304,9 +307,7 @@ class LeanCloudClient:
         """``POST /requestChangePhoneNumber``: send a code to the new number of a signed-in
         user (``ttl`` in minutes; LeanCloud's default is 6)."""
         body: dict[str, Any] = {"mobilePhoneNumber": _check_phone(phone)}
-        if ttl is not None:
-            _check(isinstance(ttl, int) and not isinstance(ttl, bool) and 0 < ttl <= 30, "ttl")
-            body["ttl"] = ttl
+        _with_ttl(body, ttl)
         _with_validate_token(body, validate_token)
         self._call(
             "POST", "/requestChangePhoneNumber", body=body, session_token=session_token, phone=phone
