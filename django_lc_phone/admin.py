@@ -52,6 +52,7 @@ from .exceptions import (
     NoPhone,
     PhoneNotAllowed,
     ProviderError,
+    ProviderMisconfigured,
     ProviderTimeout,
     ProviderUnavailable,
     SendThrottled,
@@ -269,6 +270,7 @@ _REASONS: Final[tuple[tuple[type[LcPhoneError], Any], ...]] = (
     (SmsNotDelivered, _("LeanCloud could not send the message")),
     (ProviderTimeout, _("LeanCloud did not answer in time")),
     (BadProviderResponse, _("LeanCloud sent an invalid answer")),
+    (ProviderMisconfigured, _("LeanCloud's master key is not set (LC_PHONE['MASTER_KEY'])")),
     (ProviderUnavailable, _("LeanCloud is unavailable")),
 )
 

@@ -184,6 +184,13 @@ class ProviderUnavailable(ProviderError):
         self.maybe_sent = maybe_sent
 
 
+class ProviderMisconfigured(ProviderUnavailable):
+    """The provider cannot make this call as configured (LeanCloud's master key is not set):
+    an operator's setting to fix, not an outage, so no breaker counts it."""
+
+    default_message = "The authentication service is not configured for this."
+
+
 class ProviderTimeout(ProviderError):
     """The provider did not answer in time (the request may have taken effect)."""
 

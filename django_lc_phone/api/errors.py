@@ -70,6 +70,12 @@ ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] 
     (domain.SmsNotDelivered, 502, "sms_delivery_failed", _("The message could not be sent.")),
     (domain.ProviderTimeout, 504, "upstream_timeout", _("The service did not answer in time.")),
     (domain.BadProviderResponse, 502, "bad_upstream_response", _("The service failed.")),
+    (
+        domain.ProviderMisconfigured,
+        503,
+        "misconfigured",
+        _("The service is not configured for this request."),
+    ),
     (domain.ProviderUnavailable, 503, "upstream_unavailable", _("The service is unavailable.")),
     (domain.LcPhoneError, 400, "error", _("The request failed.")),
 )

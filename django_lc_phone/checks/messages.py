@@ -58,7 +58,7 @@ class Messages:
     )
     W009 = (
         "LC_PHONE['MASTER_KEY'] is not set: the admin's re-sync from LeanCloud and "
-        "manage.py import --from-api will fail."
+        "manage.py lc_import_users --from-api will fail."
     )
 
 

@@ -89,7 +89,7 @@ def check_master_key(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResu
 
 
 def check_master_key_features(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
-    """W009: with LeanCloud's provider, the admin's re-sync and ``import --from-api`` read
+    """W009: with LeanCloud's provider, the admin's re-sync and ``lc_import_users --from-api`` read
     LeanCloud with the master key, so it is set (never shown)."""
     if not valid("MASTER_KEY") or get_settings().MASTER_KEY:
         return []

@@ -19,7 +19,7 @@ from typing import Final, TypeVar
 
 from .. import signals
 from ..conf import get_settings
-from ..exceptions import ProviderError, ProviderUnavailable
+from ..exceptions import ProviderError, ProviderMisconfigured, ProviderUnavailable
 from . import windows as ratelimit
 from .windows import cache, retry_after
 
@@ -65,6 +65,11 @@ def call(action: Callable[[], T], name: str = DEFAULT) -> T:
             raise ProviderUnavailable(retry_after=retry_after(conf.CIRCUIT_RESET_TIMEOUT))
     try:
         result = action()
+    except ProviderMisconfigured:
+        # Refused before any I/O: it says nothing of the remote's health either way.
+        if probing:
+            store.delete(probe_key)
+        raise
     except ProviderError:
         _failed(name, probing)
         raise

@@ -43,6 +43,13 @@ class LeanCloudInvalidArgument(LeanCloudError, ValueError):
         super().__init__(message, request_sent=False)
 
 
+class LeanCloudMasterKeyMissing(LeanCloudError):
+    """The call needs the master key and the client has none: a setting to fix, sent nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__("this call needs the master key, which is not set", request_sent=False)
+
+
 # --- the service did not answer usefully ---------------------------------------------------
 
 

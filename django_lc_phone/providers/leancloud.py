@@ -34,6 +34,7 @@ from ..leancloud import (
     LeanCloudInvalidCode,
     LeanCloudInvalidField,
     LeanCloudInvalidPhone,
+    LeanCloudMasterKeyMissing,
     LeanCloudNotVerified,
     LeanCloudPasswordMismatch,
     LeanCloudQuotaExceeded,
@@ -62,6 +63,7 @@ BREAKER: Final = "leancloud"
 _TRANSLATION: Final[
     tuple[tuple[type[LeanCloudError], Callable[[LeanCloudError], Exception]], ...]
 ] = (
+    (LeanCloudMasterKeyMissing, lambda e: domain.ProviderMisconfigured()),
     (LeanCloudInvalidArgument, lambda e: domain.InvalidCode()),
     (LeanCloudTimeout, lambda e: _timeout_or_unavailable(e)),
     # Refused, unreachable, or dropped with no answer at all: the service is not there (503).

@@ -25,6 +25,7 @@ from tests.app._api import (
     PHONE,
     assert_error,
     code,
+    lc_phone_settings,
     post,
     received,
     request_code,
@@ -321,3 +322,16 @@ def test_a_failed_reset_sends_no_signal_and_keeps_the_session(
     assert reset == []
     assert lc.calls == [("PUT", f"/1.1/resetPasswordBySmsCode/{sms}")]
     assert PhoneProfile.objects.get().lc_session_token == token
+
+
+def test_a_call_that_needs_the_missing_master_key_is_503_misconfigured(
+    api: APIClient, lc: upstream.CountingApp
+) -> None:
+    """SMS_USE_MASTER_KEY without MASTER_KEY (check E005): a setting to fix, told apart from an
+    outage and from bad input; nothing leaves, and LeanCloud's breaker stays closed."""
+    with lc_phone_settings(SMS_USE_MASTER_KEY=True, MASTER_KEY=""):
+        answers = [post(api, "sms-code/", {"phone": PHONE}) for _ in range(6)]
+    for response in answers:
+        assert_error(response, 503, "misconfigured")
+    assert lc.calls == []
+    assert post(api, "sms-code/", {"phone": PHONE}).status_code == 202

@@ -6,6 +6,7 @@ Runs with the default user model and, from ``tests/test_custom_user_model.py``, 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -14,6 +15,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.db import connection, models
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -27,9 +29,11 @@ from django_lc_phone.admin import (
     PhoneProfileUserAdminMixin,
     add_inline_to_user_admin,
 )
+from django_lc_phone.conf import get_settings
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers.leancloud import LeanCloudProvider
 from tests import upstream
+from tests.app._api import lc_phone_settings
 
 ALICE = "+8613800138000"
 BOB = "+8613900139001"
@@ -522,3 +526,27 @@ def test_users_created_by_sign_in_pass_their_model_validation(profiles: Profiles
     else:
         assert name == BOB
         assert profiles.alice.user.get_username() == "alice"
+
+
+def test_resync_without_the_master_key_says_so_and_check_reports_it(
+    admin_client: Client, profiles: Profiles
+) -> None:
+    """Reading a ``_User`` by id needs LeanCloud's master key: without it the action names the
+    missing setting (it used to say "no such LeanCloud user"), sends nothing, opens no breaker,
+    and ``manage.py check`` warns beforehand (W009)."""
+    with lc_phone_settings(MASTER_KEY=""):
+        upstream.COUNTER.calls.clear()
+        for _ in range(get_settings().CIRCUIT_FAILURES or 0):
+            act(admin_client, RESYNC, [profiles.alice])
+        messages = act(admin_client, RESYNC, [profiles.alice, profiles.bob])
+        errors = io.StringIO()
+        call_command("check", fail_level="CRITICAL", stdout=io.StringIO(), stderr=errors)
+    assert messages == [
+        "Stopped: LeanCloud's master key is not set (LC_PHONE['MASTER_KEY']). 2 profiles were "
+        f"not processed: {profiles.alice}, {profiles.bob}."
+    ]
+    assert upstream.COUNTER.calls == []
+    assert "lc_phone.W009" in errors.getvalue()
+    assert "MASTER_KEY" in errors.getvalue()
+    # The breaker counted none of them: with the key back, the action reaches LeanCloud.
+    assert act(admin_client, RESYNC, [profiles.alice]) == ["Re-synced 1 profile from LeanCloud."]

@@ -293,7 +293,7 @@ def test_w003_not_with_debug_on_https_or_another_provider() -> None:
         assert lc_checks.check_server_url() == []
 
 
-# --- W009: LeanCloud without a master key (admin re-sync, import --from-api) ---------------------
+# --- W009: LeanCloud without a master key (admin re-sync, lc_import_users --from-api) ------------
 
 
 def test_w009_leancloud_without_the_master_key() -> None:
@@ -301,7 +301,7 @@ def test_w009_leancloud_without_the_master_key() -> None:
         assert lc_checks.check_master_key_features() == [
             checks.Warning(
                 "LC_PHONE['MASTER_KEY'] is not set: the admin's re-sync from LeanCloud and "
-                "manage.py import --from-api will fail.",
+                "manage.py lc_import_users --from-api will fail.",
                 hint="Set MASTER_KEY to your LeanCloud app's master key (from its settings "
                 "page), or add lc_phone.W009 to SILENCED_SYSTEM_CHECKS if you use neither.",
                 id="lc_phone.W009",

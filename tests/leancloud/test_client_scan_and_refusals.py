@@ -16,6 +16,7 @@ from django_lc_phone.leancloud import (
     LeanCloudClient,
     LeanCloudInvalidArgument,
     LeanCloudInvalidPhone,
+    LeanCloudMasterKeyMissing,
     LeanCloudUnavailable,
 )
 from django_lc_phone.leancloud.wire import API_PREFIX, HEADER_ID, HEADER_SIGN, sign_header
@@ -116,7 +117,7 @@ def test_a_garbage_scan_cursor_is_refused_not_restarted(
 def test_scan_needs_the_master_key(emulator_server: RunningServer) -> None:
     config = emulator_server.emulator.config
     client = LeanCloudClient(config.app_id, config.app_key, server_url=emulator_server.url)
-    with pytest.raises(LeanCloudInvalidArgument) as info:  # no master key: nothing is sent
+    with pytest.raises(LeanCloudMasterKeyMissing) as info:  # no master key: nothing is sent
         client.scan_users()
     assert (info.value.code, info.value.status, info.value.request_sent) == (None, None, False)
     with lc_error(LeanCloudAuthError, 1, message="The request must be signed by master key."):
@@ -303,7 +304,7 @@ def test_master_key_calls_without_a_master_key_send_nothing(
 ) -> None:
     config = emulator_server.emulator.config
     client = LeanCloudClient(config.app_id, config.app_key, server_url=emulator_server.url)
-    with pytest.raises(LeanCloudInvalidArgument) as info:
+    with pytest.raises(LeanCloudMasterKeyMissing) as info:
         call(client)
     assert info.value.request_sent is False
     assert no_request_probe()

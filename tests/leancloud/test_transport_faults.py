@@ -39,6 +39,7 @@ from django_lc_phone.leancloud import (
     LeanCloudError,
     LeanCloudInvalidArgument,
     LeanCloudInvalidCode,
+    LeanCloudMasterKeyMissing,
     LeanCloudTimeout,
     LeanCloudUnavailable,
     RetryPolicy,
@@ -585,7 +586,7 @@ def test_master_calls_without_a_master_key_send_nothing(
     for call in CALLS:
         if call.master:
             register(mocked, call)
-            with pytest.raises(LeanCloudInvalidArgument):
+            with pytest.raises(LeanCloudMasterKeyMissing):
                 call.invoke(lc)
     assert len(mocked.calls) == 0
 

@@ -49,8 +49,9 @@ _ERRORS: Final = {
     ),
     502: _error("The provider failed: `bad_upstream_response`, `sms_delivery_failed`."),
     503: _error(
-        "The provider or the database is unavailable, or the site's SMS budget is spent:"
-        " `upstream_unavailable`, `temporarily_unavailable`, `sms_budget_exhausted`."
+        "The provider or the database is unavailable, the site's SMS budget is spent, or the"
+        " call needs a setting that is missing: `upstream_unavailable`,"
+        " `temporarily_unavailable`, `sms_budget_exhausted`, `misconfigured`."
         " See `Retry-After`."
     ),
     504: _error("The provider did not answer in time: `upstream_timeout`."),

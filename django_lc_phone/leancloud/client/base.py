@@ -11,7 +11,7 @@ import requests
 
 from ... import __version__
 from ...redaction import mask_phone
-from ..errors import LeanCloudBadResponse, LeanCloudInvalidArgument
+from ..errors import LeanCloudBadResponse, LeanCloudInvalidArgument, LeanCloudMasterKeyMissing
 from ..transport import Response, RetryPolicy, Transport
 from ..wire import (
     API_PREFIX,
@@ -120,7 +120,7 @@ class ClientBase:
     def _headers(self, *, master: bool, session_token: str | None) -> dict[str, str]:
         key = self._master_key if master else self._app_key
         if not key:
-            raise LeanCloudInvalidArgument("this call needs the master key, which is not set")
+            raise LeanCloudMasterKeyMissing()
         headers = {
             HEADER_ID: self.app_id,
             HEADER_SIGN: sign_header(key, int(self._clock() * 1000), master=master),
