@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             again = import_users(ExportFile(path), batch_size=1000)
             second = time.perf_counter() - started
-            assert report.created == again.unchanged == PhoneProfile.objects.count() == users
+            if not report.created == again.unchanged == PhoneProfile.objects.count() == users:
+                raise SystemExit(
+                    f"imported {report.created}, unchanged {again.unchanged}, not {users}"
+                )
             result = {
                 "database": connection.vendor,
                 "users": users,

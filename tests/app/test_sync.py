@@ -41,6 +41,7 @@ def remote(object_id: str = OBJECT_ID, phone: str | None = PHONE, **extra: Any) 
 
 def test_linking_the_same_remote_user_is_idempotent() -> None:
     created: list[Any] = []
+
     def receiver(**kw: Any) -> None:
         created.append(kw["user"])
 
