@@ -92,3 +92,14 @@ def captcha_answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
     monkeypatch.setattr(tokens, "issue", recording)
     return answers
+
+
+@pytest.fixture(autouse=True)
+def _app_receivers_stay_connected() -> Iterator[None]:
+    """Fail a test that leaves a receiver the app connected disconnected (tests/wiring.py)."""
+    from tests import wiring
+
+    before = wiring.app_receivers()
+    yield
+    gone = wiring.missing(before)
+    assert not gone, f"the test disconnected receivers of the app: {sorted(map(str, gone))}"

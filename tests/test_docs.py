@@ -121,3 +121,13 @@ def test_the_docs_build_strictly(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "endpoints" / "index.html").exists()
     assert (tmp_path / "img" / "admin-phone-profiles.png").exists()
+
+
+def test_every_threat_id_of_the_security_tests_has_a_row_and_every_row_a_test() -> None:
+    tests = ROOT / "tests" / "security"
+    used = {
+        t for p in tests.glob("*.py") for t in re.findall(r"\bT[0-9]{2}\b", p.read_text("utf-8"))
+    }
+    rows = set(re.findall(r"^\| (T[0-9]{2}) \|", _read("security.md"), re.MULTILINE))
+    assert not used - rows, f"no row in docs/security.md: {sorted(used - rows)}"
+    assert not rows - used, f"no test in tests/security: {sorted(rows - used)}"

@@ -41,12 +41,16 @@ def remote(object_id: str = OBJECT_ID, phone: str | None = PHONE, **extra: Any) 
 
 def test_linking_the_same_remote_user_is_idempotent() -> None:
     created: list[Any] = []
-    signals.phone_user_created.connect(lambda **kw: created.append(kw["user"]), weak=False)
+
+    def receiver(**kw: Any) -> None:
+        created.append(kw["user"])
+
+    signals.phone_user_created.connect(receiver, weak=False)
     try:
         first = link_remote_user(remote())
         again = link_remote_user(remote(session_token="tokenbbbbbbbbbbbbbbbbbbbb"))
     finally:
-        signals.phone_user_created.receivers.clear()
+        signals.phone_user_created.disconnect(receiver)
     assert first.pk == again.pk
     assert [u.pk for u in created] == [first.pk]
     profile = PhoneProfile.objects.get()

@@ -355,3 +355,20 @@ def test_a_lost_race_is_retried_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_a_batch_size_below_one_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         run(tmp_path, [record(1)], batch_size=0)
+
+
+@pytest.mark.django_db
+def test_a_large_export_imports_in_batches_and_again_unchanged(tmp_path: Path) -> None:
+    """The import that ``bench/importer.py`` times (5,000 users there), checked for what it
+    does: every user created across batches, then every one unchanged on a second run."""
+    from django_lc_phone.importer import import_users as _import_users
+    from django_lc_phone.importer.records import ExportFile as _ExportFile
+    from django_lc_phone.models import PhoneProfile as _PhoneProfile
+    from tests.importer._records import record as _record
+    from tests.importer._records import write_export as _write_export
+
+    users = 250
+    path = _write_export(tmp_path, [_record(n) for n in range(1, users + 1)], "zip")
+    report = _import_users(_ExportFile(path), batch_size=100)
+    again = _import_users(_ExportFile(path), batch_size=100)
+    assert report.created == again.unchanged == _PhoneProfile.objects.count() == users
