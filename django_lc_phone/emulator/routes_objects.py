@@ -15,7 +15,7 @@ from ..leancloud.wire import (
     format_timestamp,
     new_object_id,
 )
-from . import objects
+from . import objects, queries
 from .errors import LCError, bad_request
 from .http import ApiRequest, ApiResponse
 from .objects import ROLE, USER
@@ -53,8 +53,8 @@ def query(
     if cls == USER and emu.config.user_find_requires_master and not req.master:
         # New apps ship with _User find permission off [S2, S7].
         raise LCError(Code.FORBIDDEN)
-    where = objects.parse_where(req.query.get("where"))
-    found = objects.sort_objects(objects.find(db, cls, where), req.query.get("order"))
+    where = queries.parse_where(req.query.get("where"))
+    found = queries.sort_objects(queries.find(db, cls, where), req.query.get("order"))
     skip = _skip(req.query.get("skip"))
     page = found[skip : skip + _limit(req.query.get("limit"))]
     keys = req.query.get("keys")
@@ -134,7 +134,7 @@ def scan(
         raise bad_request(MESSAGE_MASTER_KEY_REQUIRED)
     limit = _limit(req.query.get("limit")) or DEFAULT_LIMIT
     after = _decode_cursor(req.query["cursor"]) if req.query.get("cursor") else ""
-    where = objects.parse_where(req.query.get("where"))
+    where = queries.parse_where(req.query.get("where"))
     keys = req.query.get("keys")
     wanted = keys.split(",") if keys else None
     results: list[objects.Obj] = []
@@ -151,7 +151,7 @@ def scan(
         for row in rows:
             cursor = row["id"]
             obj = json.loads(row["data"])
-            if objects.matches(obj, where):
+            if queries.matches(obj, where):
                 results.append(objects.public(obj, wanted))
                 if len(results) == limit:
                     break

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..leancloud import protocol
 from ..leancloud.wire import Code
-from . import objects, sms, users
+from . import objects, queries, sms, users
 from .errors import LCError, bad_request
 from .http import ApiRequest, ApiResponse, error_response
 from .objects import USER, Obj
@@ -100,7 +100,7 @@ def _auth_data_ids(auth_data: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _find_by_auth_data(db: sqlite3.Connection, pairs: list[tuple[str, str]]) -> Obj | None:
     for platform, uid in pairs:
-        for candidate in objects.find(db, USER, {}):
+        for candidate in queries.find(db, USER, {}):
             entry = (candidate.get("authData") or {}).get(platform)
             if isinstance(entry, dict):
                 found = entry.get("uid") or entry.get("openid") or entry.get("id")

@@ -14,6 +14,7 @@ import requests
 
 from django_lc_phone.emulator import Emulator, RunningServer, serve_in_thread
 from django_lc_phone.emulator import objects as emulator_objects
+from django_lc_phone.emulator import queries as emulator_queries
 from django_lc_phone.emulator.errors import LCError
 from django_lc_phone.leancloud.wire import Code
 from django_lc_phone.testing.inprocess import wsgi_session
@@ -224,5 +225,5 @@ def test_saving_a_taken_unique_value_is_137_and_deletes_nobody(emulator: Emulato
             emulator_objects.save(db, emulator_objects.USER, clash)
     assert raised.value.code == Code.DUPLICATE_VALUE
     with emulator.store.transaction() as db:
-        found = emulator_objects.find(db, emulator_objects.USER, {})
+        found = emulator_queries.find(db, emulator_objects.USER, {})
     assert sorted(u["username"] for u in found) == ["other", "taken"]
