@@ -12,15 +12,14 @@ from typing import Any, TextIO
 from wsgiref.util import application_uri
 
 from ..leancloud import protocol
+from ..leancloud.protocol import ProtocolError, normalize_phone
 from ..leancloud.wire import API_PREFIX, SMS_CODE_RE, Code, KeyKind, error_body
 from ..redaction import mask_phone
 from . import controls, faults, routing, sms
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import LCError
 from .faults import Fault, FaultPlan
 from .http import MAX_BODY_BYTES, ApiRequest, ApiResponse, header, parse_body, parse_query
-from .phones import normalize_phone
 from .store import Store
 
 StartResponse = Callable[..., Any]
@@ -60,7 +59,7 @@ class Emulator:
             raise ValueError("a test code has 6 digits")
         try:
             normalize_phone(phone)
-        except LCError:
+        except ProtocolError:
             raise ValueError(f"not a phone number: {phone!r}") from None
         self._extra_test_numbers[phone] = code
 
@@ -134,7 +133,7 @@ class Emulator:
         try:
             request = self._parse(environ, method, path)
             response = self._handle(request)
-        except LCError as error:
+        except ProtocolError as error:
             response = ApiResponse(dict(error.body), error.status)
         except Exception:  # an emulator bug: still answer as LeanCloud would, and say where
             traceback.print_exc(file=environ.get("wsgi.errors") or sys.stderr)
@@ -144,7 +143,7 @@ class Emulator:
     def _parse(self, environ: dict[str, Any], method: str, path: str) -> ApiRequest:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > MAX_BODY_BYTES:
-            raise LCError(Code.INTERNAL, "Request entity too large.", status=413)
+            raise ProtocolError(Code.INTERNAL, "Request entity too large.", status=413)
         body = parse_body(environ["wsgi.input"].read(length) if length else b"")
         query = parse_query(environ.get("QUERY_STRING", ""))
         tunnelled = method == "POST" and isinstance(body.get("_method"), str)
@@ -177,7 +176,7 @@ class Emulator:
     def _handle(self, request: ApiRequest) -> ApiResponse:
         found = routing.resolve(request.method, request.path)
         if found is None:
-            raise LCError(Code.INTERNAL, "Not found.", status=404)
+            raise ProtocolError(Code.INTERNAL, "Not found.", status=404)
         handler, params = found
         with self.store.transaction() as db:
             result: ApiResponse = handler(self, request, db, self.clock.now(), **params)
@@ -188,7 +187,7 @@ def _normalized(phone: str) -> str:
     """A phone in the outbox's E.164 form when it is one, else as given."""
     try:
         return normalize_phone(phone)
-    except LCError:
+    except ProtocolError:
         return phone
 
 

@@ -8,8 +8,8 @@ import string
 from html import escape
 from typing import Any, Final
 
+from ..leancloud.protocol import ProtocolError
 from ..leancloud.wire import Code
-from .errors import LCError
 
 _TOKEN_ALPHABET: Final = string.ascii_letters + string.digits
 
@@ -46,11 +46,11 @@ def answer(db: sqlite3.Connection, token: str) -> str | None:
 def verify(db: sqlite3.Connection, token: Any, code: Any, now: float, ttl: float) -> str:
     """Check an answer; the challenge is used up either way. Returns a validate token."""
     if not isinstance(token, str) or not isinstance(code, str):
-        raise LCError(Code.INVALID_CAPTCHA)
+        raise ProtocolError(Code.INVALID_CAPTCHA)
     row = db.execute("SELECT code, expires FROM captchas WHERE token = ?", (token,)).fetchone()
     db.execute("DELETE FROM captchas WHERE token = ?", (token,))
     if row is None or row["expires"] <= now or not secrets.compare_digest(row["code"], code):
-        raise LCError(Code.INVALID_CAPTCHA)
+        raise ProtocolError(Code.INVALID_CAPTCHA)
     validate_token = _token(32)
     db.execute(
         "INSERT INTO validate_tokens (token, expires) VALUES (?, ?)", (validate_token, now + ttl)
@@ -65,11 +65,11 @@ def consume_validate_token(
     if token is None and not required:
         return
     if not isinstance(token, str):
-        raise LCError(Code.CAPTCHA_TOKEN_MISSING)
+        raise ProtocolError(Code.CAPTCHA_TOKEN_MISSING)
     row = db.execute("SELECT expires FROM validate_tokens WHERE token = ?", (token,)).fetchone()
     db.execute("DELETE FROM validate_tokens WHERE token = ?", (token,))
     if row is None or row["expires"] <= now:
-        raise LCError(Code.CAPTCHA_TOKEN_MISSING)
+        raise ProtocolError(Code.CAPTCHA_TOKEN_MISSING)
 
 
 def svg(code: str, width: int, height: int) -> str:

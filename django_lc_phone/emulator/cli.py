@@ -6,11 +6,10 @@ import argparse
 import sys
 from typing import TextIO
 
+from ..leancloud.protocol import ProtocolError, normalize_phone
 from ..leancloud.wire import SMS_CODE_RE
 from .app import Emulator
 from .config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY, EmulatorConfig
-from .errors import LCError
-from .phones import normalize_phone
 from .server import make_server
 
 
@@ -38,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _is_phone(value: str) -> bool:
     try:
         normalize_phone(value)
-    except LCError:
+    except ProtocolError:
         return False
     return True
 

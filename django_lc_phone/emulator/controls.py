@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from wsgiref.util import application_uri
 
 from ..leancloud import jsondepth
+from ..leancloud.protocol import ProtocolError, normalize_phone
 from ..leancloud.wire import JSON_CONTENT_TYPE
 from . import captcha
-from .errors import LCError
+from .context import Controls
 from .faults import FAULT_KINDS, Fault
 from .http import parse_query
 from .inbox import render_inbox
-from .phones import normalize_phone
-
-if TYPE_CHECKING:
-    from .app import Emulator
 
 StartResponse = Callable[..., Any]
 
@@ -51,7 +48,7 @@ def _body(environ: dict[str, Any]) -> dict[str, Any]:
 
 
 def dispatch(
-    emu: Emulator, environ: dict[str, Any], start_response: StartResponse, method: str, path: str
+    emu: Controls, environ: dict[str, Any], start_response: StartResponse, method: str, path: str
 ) -> Iterable[bytes]:
     """Route one control request."""
     base = application_uri(environ).rstrip("/")
@@ -71,30 +68,30 @@ def dispatch(
         return _bad(start_response, str(exc))
 
 
-def _messages(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _messages(emu: Controls, environ: dict[str, Any]) -> Any:
     phone = parse_query(environ.get("QUERY_STRING", "")).get("mobilePhoneNumber")
     if phone:
         if phone.startswith(" "):  # an unencoded "+86..." in a URL arrives as " 86..."
             phone = "+" + phone[1:]
         try:
             phone = normalize_phone(phone)
-        except LCError:
+        except ProtocolError:
             raise ValueError("mobilePhoneNumber is not a phone number") from None
     return {"messages": emu.messages(phone)}
 
 
-def _clear_messages(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _clear_messages(emu: Controls, environ: dict[str, Any]) -> Any:
     emu.clear_messages()
     return {}
 
 
-def _clock(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _clock(emu: Controls, environ: dict[str, Any]) -> Any:
     if environ["REQUEST_METHOD"] == "POST":
         emu.clock.advance(_body(environ).get("advance", 0))  # bounded: clock.MAX_OFFSET
     return {"now": emu.clock.now()}
 
 
-def _arm_faults(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _arm_faults(emu: Controls, environ: dict[str, Any]) -> Any:
     body = _body(environ)
     kind = body.get("fault")
     if kind not in FAULT_KINDS:
@@ -104,16 +101,16 @@ def _arm_faults(emu: Emulator, environ: dict[str, Any]) -> Any:
     return _list_faults(emu, environ)
 
 
-def _list_faults(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _list_faults(emu: Controls, environ: dict[str, Any]) -> Any:
     return {"faults": [f.to_json() for f in emu.faults.armed()], "latency": emu.faults.latency}
 
 
-def _clear_faults(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _clear_faults(emu: Controls, environ: dict[str, Any]) -> Any:
     emu.faults.clear()
     return _list_faults(emu, environ)
 
 
-def _latency(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _latency(emu: Controls, environ: dict[str, Any]) -> Any:
     seconds = _body(environ).get("seconds", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise ValueError("seconds must be a non-negative number")
@@ -121,18 +118,18 @@ def _latency(emu: Emulator, environ: dict[str, Any]) -> Any:
     return _list_faults(emu, environ)
 
 
-def _connections(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _connections(emu: Controls, environ: dict[str, Any]) -> Any:
     """TCP connections the HTTP server accepted (null when served in-process, with no server)."""
     stats = environ.get("lc_emulator.connections")  # server.STATS_ENVIRON_KEY
     return stats.to_json() if stats is not None else {"accepted": None, "open": None}
 
 
-def _reset(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _reset(emu: Controls, environ: dict[str, Any]) -> Any:
     emu.reset()
     return {}
 
 
-def _test_number(emu: Emulator, environ: dict[str, Any]) -> Any:
+def _test_number(emu: Controls, environ: dict[str, Any]) -> Any:
     body = _body(environ)
     phone, code = body.get("mobilePhoneNumber"), body.get("code")
     if not isinstance(phone, str) or not isinstance(code, str):
@@ -141,7 +138,7 @@ def _test_number(emu: Emulator, environ: dict[str, Any]) -> Any:
     return {"testNumbers": sorted(emu.test_numbers())}
 
 
-def _captcha_answer(emu: Emulator, start_response: StartResponse, token: str) -> Iterable[bytes]:
+def _captcha_answer(emu: Controls, start_response: StartResponse, token: str) -> Iterable[bytes]:
     with emu.store.transaction() as db:
         code = captcha.answer(db, token)
     if code is None:
@@ -150,7 +147,7 @@ def _captcha_answer(emu: Emulator, start_response: StartResponse, token: str) ->
 
 
 def captcha_image(
-    emu: Emulator, environ: dict[str, Any], start_response: StartResponse
+    emu: Controls, environ: dict[str, Any], start_response: StartResponse
 ) -> Iterable[bytes]:
     """``GET /1.1/captchaImage?token=...``: the challenge as an SVG image."""
     query = parse_query(environ.get("QUERY_STRING", ""))
@@ -165,7 +162,7 @@ def captcha_image(
     return [image]
 
 
-_CONTROLS: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], Any]] = {
+_CONTROLS: dict[tuple[str, str], Callable[[Controls, dict[str, Any]], Any]] = {
     ("GET", "/messages"): _messages,
     ("DELETE", "/messages"): _clear_messages,
     ("GET", "/clock"): _clock,

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..leancloud.protocol import MAX_BODY_BYTES, parse_body
-from .errors import LCError
+from ..leancloud.protocol import MAX_BODY_BYTES, ProtocolError, parse_body
 
 __all__ = ["MAX_BODY_BYTES", "ApiRequest", "ApiResponse", "error_response", "header", "parse_body"]
 
@@ -44,7 +43,7 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def error_response(error: LCError) -> ApiResponse:
+def error_response(error: ProtocolError) -> ApiResponse:
     """An error answered (and committed) rather than raised (and rolled back)."""
     return ApiResponse(dict(error.body), error.status)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from ..leancloud import protocol
+from ..leancloud.protocol import ProtocolError, bad_request
 from ..leancloud.wire import Code, format_timestamp
-from .errors import LCError, bad_request
 from .store import dumps
 
 Obj = dict[str, Any]
@@ -62,7 +62,7 @@ def save(db: sqlite3.Connection, cls: str, obj: Obj) -> None:
             ),
         )
     except sqlite3.IntegrityError:
-        raise LCError(Code.DUPLICATE_VALUE) from None
+        raise ProtocolError(Code.DUPLICATE_VALUE) from None
 
 
 def delete(db: sqlite3.Connection, cls: str, object_id: str) -> bool:
@@ -119,8 +119,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _incorrect_type() -> LCError:
-    return LCError(Code.INCORRECT_TYPE)
+def _incorrect_type() -> ProtocolError:
+    return ProtocolError(Code.INCORRECT_TYPE)
 
 
 def _apply_op(current: Any, op: Mapping[str, Any]) -> Any:

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..leancloud import jsondepth
+from ..leancloud.protocol import ProtocolError, bad_request
 from ..leancloud.wire import format_timestamp
-from .errors import LCError, bad_request
 from .objects import USER, Obj
 
 
@@ -118,9 +118,9 @@ def parse_where(raw: str | None) -> dict[str, Any]:
     try:
         where = jsondepth.loads(raw)
     except ValueError:
-        raise LCError(107) from None
+        raise ProtocolError(107) from None
     if not isinstance(where, dict):
-        raise LCError(107)
+        raise ProtocolError(107)
     _check_where(where)
     return where
 

@@ -6,8 +6,9 @@ import base64
 import binascii
 import json
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..leancloud.protocol import ProtocolError, bad_request
 from ..leancloud.wire import (
     MESSAGE_MASTER_KEY_REQUIRED,
     OBJECT_ID_RE,
@@ -16,12 +17,9 @@ from ..leancloud.wire import (
     new_object_id,
 )
 from . import objects, queries
-from .errors import LCError, bad_request
+from .context import Context
 from .http import ApiRequest, ApiResponse
 from .objects import ROLE, USER
-
-if TYPE_CHECKING:
-    from .app import Emulator
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -47,12 +45,12 @@ def _limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
 
 
 def query(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str = USER
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str = USER
 ) -> ApiResponse:
     """``GET /classes/<cls>`` (and ``/users``): where, order, skip, limit, keys, count."""
     if cls == USER and emu.config.user_find_requires_master and not req.master:
         # New apps ship with _User find permission off [S2, S7].
-        raise LCError(Code.FORBIDDEN)
+        raise ProtocolError(Code.FORBIDDEN)
     where = queries.parse_where(req.query.get("where"))
     found = queries.sort_objects(queries.find(db, cls, where), req.query.get("order"))
     skip = _skip(req.query.get("skip"))
@@ -66,7 +64,7 @@ def query(
 
 
 def create(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str
 ) -> ApiResponse:
     """``POST /classes/<cls>``: 201 with objectId and createdAt [S23]."""
     if cls == ROLE and not isinstance(req.body.get("ACL"), dict):
@@ -84,12 +82,12 @@ def create(
 def _load_or_101(db: sqlite3.Connection, cls: str, object_id: str) -> objects.Obj:
     obj = objects.load(db, cls, object_id)
     if obj is None:
-        raise LCError(Code.OBJECT_NOT_FOUND)
+        raise ProtocolError(Code.OBJECT_NOT_FOUND)
     return obj
 
 
 def get(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str, object_id: str
 ) -> ApiResponse:
     """``GET /classes/<cls>/<id>``: 404 with code 101 when missing."""
     keys = req.query.get("keys")
@@ -98,7 +96,7 @@ def get(
 
 
 def update(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str, object_id: str
 ) -> ApiResponse:
     """``PUT /classes/<cls>/<id>``: objectId and updatedAt, plus changed fields with new=true."""
     obj = _load_or_101(db, cls, object_id)
@@ -109,7 +107,7 @@ def update(
 
 
 def delete(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str, object_id: str
 ) -> ApiResponse:
     """``DELETE /classes/<cls>/<id>``: ``{}`` [S23]."""
     objects.delete(db, cls, object_id)
@@ -127,7 +125,7 @@ def _decode_cursor(raw: str) -> str:
 
 
 def scan(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, cls: str
 ) -> ApiResponse:
     """``GET /scan/classes/<cls>`` with the master key: pages in objectId order with a cursor."""
     if not req.master:
@@ -167,6 +165,6 @@ def scan(
     return ApiResponse(body)
 
 
-def server_date(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
+def server_date(emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
     """``GET /date``: ``{"__type": "Date", "iso": ...}`` [S3]."""
     return ApiResponse({"__type": "Date", "iso": format_timestamp(now)})

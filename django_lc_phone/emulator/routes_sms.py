@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..leancloud import protocol
-from ..leancloud.wire import Code
+from ..leancloud.protocol import ProtocolError, bad_request, normalize_phone
+from ..leancloud.wire import REQUEST_SMS_CODE_KEYS, Code
 from . import captcha, objects, sms, users
-from .errors import LCError, bad_request
+from .context import Context
 from .http import ApiRequest, ApiResponse, error_response
 from .objects import USER
-from .phones import normalize_phone
-
-if TYPE_CHECKING:
-    from .app import Emulator
-
-# Keys of requestSmsCode that are not template variables.
-_SMS_KEYS = frozenset(
-    {"mobilePhoneNumber", "smsType", "ttl", "name", "op", "template", "sign", "validate_token"}
-)
 
 
 def _deliver(
-    emu: Emulator,
+    emu: Context,
     db: sqlite3.Connection,
     req: ApiRequest,
     now: float,
@@ -68,7 +60,7 @@ def _deliver(
 def _user_by_phone(db: sqlite3.Connection, phone: str) -> objects.Obj:
     user = users.find(db, "phone", phone)
     if user is None:
-        raise LCError(Code.PHONE_NOT_FOUND)
+        raise ProtocolError(Code.PHONE_NOT_FOUND)
     return user
 
 
@@ -76,12 +68,12 @@ def _user_by_phone(db: sqlite3.Connection, phone: str) -> objects.Obj:
 
 
 def request_sms_code(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /requestSmsCode``."""
     config, body = emu.config, req.body
     if not config.generic_sms_enabled and not req.master:
-        raise LCError(Code.OPERATION_FORBIDDEN)
+        raise ProtocolError(Code.OPERATION_FORBIDDEN)
     phone = normalize_phone(body.get("mobilePhoneNumber"))
     sms_type = body.get("smsType", "sms")
     if sms_type not in ("sms", "voice"):
@@ -89,15 +81,15 @@ def request_sms_code(
     ttl = sms.parse_ttl(body.get("ttl"), config.ttls.default, config.ttls.max_ttl)
     sign = body.get("sign")
     if sign is not None and sign not in config.signatures:
-        raise LCError(Code.INVALID_SMS_SIGNATURE)
-    variables = {k: v for k, v in body.items() if k not in _SMS_KEYS}
+        raise ProtocolError(Code.INVALID_SMS_SIGNATURE)
+    variables = {k: v for k, v in body.items() if k not in REQUEST_SMS_CODE_KEYS}
     template = body.get("template")
     if sms_type == "voice":  # a call reads out the code and nothing else [S1]
         _deliver(emu, db, req, now, phone=phone, purpose=sms.GENERIC, ttl=ttl, channel="voice")
     elif template is not None:
         text = config.templates.get(template) if isinstance(template, str) else None
         if text is None:
-            raise LCError(Code.SMS_TEMPLATE_NOT_FOUND)
+            raise ProtocolError(Code.SMS_TEMPLATE_NOT_FOUND)
         channel = "sms" if sms.template_has_code(text) else "notify"
         if channel == "notify":
             sms.render(text, variables)  # fail with 606 before any limit is spent
@@ -122,11 +114,11 @@ def request_sms_code(
 
 
 def verify_sms_code(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, code: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, code: str
 ) -> ApiResponse:
     """``POST /verifySmsCode/<code>``: the number is required since 2014 [S29]."""
     if not emu.config.generic_sms_enabled and not req.master:
-        raise LCError(Code.OPERATION_FORBIDDEN)
+        raise ProtocolError(Code.OPERATION_FORBIDDEN)
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     sms.consume_code(db, phone=phone, purpose=sms.GENERIC, code=code, now=now)
     return ApiResponse({})
@@ -136,22 +128,22 @@ def verify_sms_code(
 
 
 def request_login_sms_code(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /requestLoginSmsCode``: only for an existing user with a verified phone."""
     if not emu.config.sms_login_enabled:  # the console switch refuses before any lookup
-        raise LCError(Code.OPERATION_FORBIDDEN)
+        raise ProtocolError(Code.OPERATION_FORBIDDEN)
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     user = _user_by_phone(db, phone)
     if not user.get("mobilePhoneVerified"):
-        raise LCError(Code.PHONE_NOT_VERIFIED)
+        raise ProtocolError(Code.PHONE_NOT_VERIFIED)
     ttl = emu.config.ttls.default
     _deliver(emu, db, req, now, phone=phone, purpose=sms.LOGIN, ttl=ttl, user_id=user["objectId"])
     return ApiResponse({})
 
 
 def request_mobile_phone_verify(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /requestMobilePhoneVerify``: no SMS when the phone is already verified [S1]."""
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
@@ -164,39 +156,39 @@ def request_mobile_phone_verify(
 
 
 def verify_mobile_phone(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, code: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, code: str
 ) -> ApiResponse:
     """``POST /verifyMobilePhone/<code>``: marks the user verified; answers objectId, updatedAt."""
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     row = sms.consume_code(db, phone=phone, purpose=sms.VERIFY, code=code, now=now)
     user = objects.load(db, USER, row["user_id"]) if row["user_id"] else None
     if user is None or user.get("mobilePhoneNumber") != phone:
-        raise LCError(Code.INVALID_SMS_CODE)
+        raise ProtocolError(Code.INVALID_SMS_CODE)
     user.update({"mobilePhoneVerified": True, "updatedAt": now})
     objects.save(db, USER, user)
     return ApiResponse(protocol.update_answer(user["objectId"], now))
 
 
 def request_password_reset(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /requestPasswordResetBySmsCode``: verified phones only unless the console allows."""
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     user = _user_by_phone(db, phone)
     if not user.get("mobilePhoneVerified") and not emu.config.allow_unverified_reset:
-        raise LCError(Code.PHONE_NOT_VERIFIED)
+        raise ProtocolError(Code.PHONE_NOT_VERIFIED)
     ttl = emu.config.ttls.default
     _deliver(emu, db, req, now, phone=phone, purpose=sms.RESET, ttl=ttl, user_id=user["objectId"])
     return ApiResponse({})
 
 
 def reset_password(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, code: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, code: str
 ) -> ApiResponse:
     """``PUT /resetPasswordBySmsCode/<code>``: new password, new session token, lock cleared."""
     password = req.body.get("password")
     if password is None or password == "":
-        raise LCError(Code.PASSWORD_MISSING)
+        raise ProtocolError(Code.PASSWORD_MISSING)
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     user = _user_by_phone(db, phone)
     users.set_password(user, password)  # 218 before the code is spent
@@ -210,32 +202,32 @@ def reset_password(
 
 
 def request_change_phone(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /requestChangePhoneNumber``: a signed-in user asks for a code on the new number."""
     user = _session_user(db, req)
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     owner = users.find(db, "phone", phone)
     if owner is not None and owner["objectId"] != user["objectId"]:
-        raise LCError(Code.PHONE_TAKEN)
+        raise ProtocolError(Code.PHONE_TAKEN)
     ttls = emu.config.ttls
     ttl = sms.parse_ttl(req.body.get("ttl"), ttls.change_phone, ttls.max_ttl)
     _deliver(emu, db, req, now, phone=phone, purpose=sms.CHANGE, ttl=ttl, user_id=user["objectId"])
     return ApiResponse({})
 
 
-def change_phone(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
+def change_phone(emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
     """``POST /changePhoneNumber``: the code binds the number to the user who asked for it."""
     phone = normalize_phone(req.body.get("mobilePhoneNumber"))
     caller = users.for_session(db, req.session_token)
     if req.session_token and caller is None:
-        raise LCError(Code.USER_NOT_FOUND)
+        raise ProtocolError(Code.USER_NOT_FOUND)
     row = sms.consume_code(db, phone=phone, purpose=sms.CHANGE, code=req.body.get("code"), now=now)
     if caller is not None and caller["objectId"] != row["user_id"]:
-        raise LCError(Code.INVALID_SMS_CODE)  # someone else's pending change
+        raise ProtocolError(Code.INVALID_SMS_CODE)  # someone else's pending change
     user = objects.load(db, USER, row["user_id"])
     if user is None:
-        raise LCError(Code.INVALID_SMS_CODE)
+        raise ProtocolError(Code.INVALID_SMS_CODE)
     user.update({"mobilePhoneNumber": phone, "mobilePhoneVerified": True, "updatedAt": now})
     users.check_unique(db, user)
     objects.save(db, USER, user)
@@ -245,10 +237,10 @@ def change_phone(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: fl
 def _session_user(db: sqlite3.Connection, req: ApiRequest) -> objects.Obj:
     """The caller's user: 206 without a session, 211 for an unknown token."""
     if not req.session_token:
-        raise LCError(Code.SESSION_MISSING)
+        raise ProtocolError(Code.SESSION_MISSING)
     user = users.for_session(db, req.session_token)
     if user is None:
-        raise LCError(Code.USER_NOT_FOUND)
+        raise ProtocolError(Code.USER_NOT_FOUND)
     return user
 
 
@@ -256,11 +248,11 @@ def _session_user(db: sqlite3.Connection, req: ApiRequest) -> objects.Obj:
 
 
 def request_captcha(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``GET /requestCaptcha``: ``size`` and ``ttl`` are honoured with the master key only."""
     if not emu.config.captcha_enabled:
-        raise LCError(Code.OPERATION_FORBIDDEN)
+        raise ProtocolError(Code.OPERATION_FORBIDDEN)
     size, ttl = 4, emu.config.captcha_ttl
     if req.master:
         size = captcha.bounded_int(req.query.get("size"), 4, 3, 6)
@@ -276,14 +268,14 @@ def request_captcha(
 
 
 def verify_captcha(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /verifyCaptcha``: a wrong answer is answered (607) and still uses the challenge."""
     if not emu.config.captcha_enabled:
-        raise LCError(Code.OPERATION_FORBIDDEN)
+        raise ProtocolError(Code.OPERATION_FORBIDDEN)
     token, code = req.body.get("captcha_token"), req.body.get("captcha_code")
     try:
         validate_token = captcha.verify(db, token, code, now, emu.config.validate_token_ttl)
-    except LCError as error:
+    except ProtocolError as error:
         return error_response(error)
     return ApiResponse({"validate_token": validate_token})

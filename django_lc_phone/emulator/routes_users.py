@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..leancloud import protocol
+from ..leancloud.protocol import ProtocolError, bad_request, normalize_phone
 from ..leancloud.wire import Code
 from . import objects, queries, sms, users
-from .errors import LCError, bad_request
+from .context import Context
 from .http import ApiRequest, ApiResponse, error_response
 from .objects import USER, Obj
-from .phones import normalize_phone
-
-if TYPE_CHECKING:
-    from .app import Emulator
 
 
 def _created(user: Obj, status: int = 201) -> ApiResponse:
@@ -27,7 +24,7 @@ def _created(user: Obj, status: int = 201) -> ApiResponse:
 
 
 def users_by_mobile_phone(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float
 ) -> ApiResponse:
     """``POST /usersByMobilePhone``: log in the phone's user or create it (201 new, 200 existing).
 
@@ -56,7 +53,7 @@ def users_by_mobile_phone(
     return _created(user)
 
 
-def signup(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
+def signup(emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
     """``POST /users`` and ``POST /classes/_User``: username + password, authData, or phone +
     ``smsCode``; 201 with the full user and its session token."""
     body = req.body
@@ -69,9 +66,9 @@ def signup(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) -
         fields.update({"mobilePhoneNumber": phone, "mobilePhoneVerified": True})
         fields.setdefault("username", phone)
     elif not body.get("username"):
-        raise LCError(Code.USERNAME_MISSING)
+        raise ProtocolError(Code.USERNAME_MISSING)
     if sms_code is None and not body.get("password"):
-        raise LCError(Code.PASSWORD_MISSING)
+        raise ProtocolError(Code.PASSWORD_MISSING)
     user = users.new_user(fields, now)
     if body.get("password") is not None:
         users.set_password(user, body["password"])
@@ -124,7 +121,7 @@ def _auth_data_login(db: sqlite3.Connection, req: ApiRequest, now: float) -> Api
         objects.save(db, USER, user)
         return ApiResponse(users.with_session(user))
     if req.flag("failOnNotExist"):
-        raise LCError(Code.USER_NOT_FOUND)
+        raise ProtocolError(Code.USER_NOT_FOUND)
     fields = {k: v for k, v in req.body.items() if k != "authData"}
     fields["authData"] = auth_data
     fields.setdefault("username", users.new_session_token_like())
@@ -132,15 +129,15 @@ def _auth_data_login(db: sqlite3.Connection, req: ApiRequest, now: float) -> Api
     return _created(user)
 
 
-def login(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
+def login(emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
     """``POST /login``: username, email or phone with a password, or phone + SMS code."""
     body, config = req.body, emu.config
     user = _login_target(db, body)
     if users.locked(db, user["objectId"], now):
-        raise LCError(Code.LOGIN_LOCKED)
+        raise ProtocolError(Code.LOGIN_LOCKED)
     by_phone = "username" not in body and "email" not in body
     if by_phone and config.block_unverified_phone_login and not user.get("mobilePhoneVerified"):
-        raise LCError(Code.PHONE_NOT_VERIFIED)
+        raise ProtocolError(Code.PHONE_NOT_VERIFIED)
     if by_phone and body.get("smsCode") is not None:
         try:
             phone = user["mobilePhoneNumber"]
@@ -148,18 +145,18 @@ def login(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) ->
                 db, phone=phone, purpose=sms.LOGIN, code=body["smsCode"], now=now
             )
             sms.require_issued_to(row, user)
-        except LCError as error:
+        except ProtocolError as error:
             return _failed(emu, db, user, now, error)
     elif body.get("password") in (None, ""):
-        raise LCError(Code.PASSWORD_MISSING)
+        raise ProtocolError(Code.PASSWORD_MISSING)
     elif not users.password_matches(user, body["password"]):
-        return _failed(emu, db, user, now, LCError(Code.PASSWORD_MISMATCH))
+        return _failed(emu, db, user, now, ProtocolError(Code.PASSWORD_MISMATCH))
     users.clear_failures(db, user["objectId"])
     return ApiResponse(users.with_session(user))
 
 
 def _failed(
-    emu: Emulator, db: sqlite3.Connection, user: Obj, now: float, error: LCError
+    emu: Context, db: sqlite3.Connection, user: Obj, now: float, error: ProtocolError
 ) -> ApiResponse:
     """Count the failure toward the lock and answer (committed, not rolled back)."""
     config = emu.config
@@ -177,27 +174,27 @@ def _login_target(db: sqlite3.Connection, body: dict[str, Any]) -> Obj:
         phone = normalize_phone(body["mobilePhoneNumber"])
         found, code = users.find(db, "phone", phone), Code.PHONE_NOT_FOUND
     else:
-        raise LCError(Code.USERNAME_MISSING)
+        raise ProtocolError(Code.USERNAME_MISSING)
     if found is None:
-        raise LCError(code)
+        raise ProtocolError(code)
     return found
 
 
 # --- the current user and user objects -----------------------------------------------------
 
 
-def me(emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
+def me(emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float) -> ApiResponse:
     """``GET /users/me``: ``?session_token=`` wins over the header (what ``become`` relies on)."""
     user = users.for_session(db, req.query.get("session_token") or req.session_token)
     if user is None:
-        raise LCError(Code.USER_NOT_FOUND)
+        raise ProtocolError(Code.USER_NOT_FOUND)
     return ApiResponse(users.with_session(user))
 
 
 def _user_or_211(db: sqlite3.Connection, object_id: str) -> Obj:
     user = objects.load(db, USER, object_id)
     if user is None:
-        raise LCError(Code.USER_NOT_FOUND)
+        raise ProtocolError(Code.USER_NOT_FOUND)
     return user
 
 
@@ -207,11 +204,11 @@ def _require_owner(db: sqlite3.Connection, req: ApiRequest, user: Obj) -> None:
         return
     caller = users.for_session(db, req.session_token)
     if caller is None or caller["objectId"] != user["objectId"]:
-        raise LCError(Code.SESSION_MISSING)
+        raise ProtocolError(Code.SESSION_MISSING)
 
 
 def get_user(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
 ) -> ApiResponse:
     """``GET /users/<id>`` and ``/classes/_User/<id>``: never carries the session token [S23]."""
     user = _user_or_211(db, object_id)
@@ -220,7 +217,7 @@ def get_user(
 
 
 def update_user(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
 ) -> ApiResponse:
     """``PUT /users/<id>`` and ``/classes/_User/<id>``: answers objectId and updatedAt, plus
     the changed fields with ``new=true`` / ``fetchWhenSave=true`` [S23]."""
@@ -239,7 +236,7 @@ def update_user(
     try:
         changed = objects.apply_changes(user, changes)
     except (TypeError, ValueError):  # "username.x", or an Increment of a string: not a 500
-        raise LCError(Code.INCORRECT_TYPE) from None
+        raise ProtocolError(Code.INCORRECT_TYPE) from None
     if "password" in body:
         users.set_password(user, body["password"])
     users.validate_fields(user)  # normalizes the phone first: "138..." is the same as "+86138..."
@@ -257,7 +254,7 @@ def update_user(
 
 
 def delete_user(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
 ) -> ApiResponse:
     """``DELETE /users/<id>`` and ``/classes/_User/<id>``: answers ``{}``."""
     user = _user_or_211(db, object_id)
@@ -267,7 +264,7 @@ def delete_user(
 
 
 def refresh_session_token(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
 ) -> ApiResponse:
     """``PUT /users/<id>/refreshSessionToken``: the real answer is just updatedAt, objectId and
     the new sessionToken [S23]."""
@@ -280,15 +277,15 @@ def refresh_session_token(
 
 
 def update_password(
-    emu: Emulator, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
+    emu: Context, req: ApiRequest, db: sqlite3.Connection, now: float, object_id: str
 ) -> ApiResponse:
     """``PUT /users/<id>/updatePassword``: needs the session and the old password (210)."""
     user = _user_or_211(db, object_id)
     caller = users.for_session(db, req.session_token)
     if caller is None or caller["objectId"] != object_id:
-        raise LCError(Code.SESSION_MISSING)
+        raise ProtocolError(Code.SESSION_MISSING)
     if not users.password_matches(user, req.body.get("old_password")):
-        raise LCError(Code.PASSWORD_MISMATCH)
+        raise ProtocolError(Code.PASSWORD_MISMATCH)
     users.set_password(user, req.body.get("new_password"))
     token = users.rotate_session(user)
     user["updatedAt"] = now

@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ..leancloud.protocol import ProtocolError, bad_request, normalize_phone
 from ..leancloud.wire import MESSAGE_SMS_TOO_FAST, SMS_CODE_RE, Code, format_timestamp
 from .config import EmulatorConfig
-from .errors import LCError, bad_request
-from .phones import normalize_phone
 
 # Purposes: which sender issued a code, so only its paired verifier accepts it.
 GENERIC: Final = "generic"  # requestSmsCode -> verifySmsCode, usersByMobilePhone, signup
@@ -74,7 +73,7 @@ def check_limits(
     limits = config.limits
     db.execute("DELETE FROM sends WHERE at <= ?", (now - DAY,))
     if _count(db, phone, now - limits.resend_interval):
-        raise LCError(Code.INTERNAL, MESSAGE_SMS_TOO_FAST)
+        raise ProtocolError(Code.INTERNAL, MESSAGE_SMS_TOO_FAST)
     too_many = (
         _count(db, phone, now - limits.signature_interval) > 0
         or (channel == "sms" and _count(db, phone, now - DAY, "sms") >= limits.verification_per_day)
@@ -85,7 +84,7 @@ def check_limits(
         or (channel == "voice" and _voice_capped(db, phone, now, config))
     )
     if too_many:
-        raise LCError(Code.SMS_TOO_FREQUENT)
+        raise ProtocolError(Code.SMS_TOO_FREQUENT)
 
 
 def _voice_capped(db: sqlite3.Connection, phone: str, now: float, config: EmulatorConfig) -> bool:
@@ -119,7 +118,7 @@ def new_code(test_numbers: Mapping[str, str], phone: str) -> tuple[str, bool]:
 def _same_phone(configured: str, phone: str) -> bool:
     try:
         return normalize_phone(configured) == phone
-    except LCError:  # a malformed test number matches nothing
+    except ProtocolError:  # a malformed test number matches nothing
         return False
 
 
@@ -146,12 +145,12 @@ def consume_code(
 ) -> sqlite3.Row:
     """Check and burn a code; 603 for a wrong, expired, reused or malformed one."""
     if not isinstance(code, str) or not SMS_CODE_RE.fullmatch(code):
-        raise LCError(Code.INVALID_SMS_CODE)
+        raise ProtocolError(Code.INVALID_SMS_CODE)
     row = db.execute(
         "SELECT * FROM codes WHERE phone = ? AND purpose = ?", (phone, purpose)
     ).fetchone()
     if row is None or row["expires"] <= now or not secrets.compare_digest(row["code"], code):
-        raise LCError(Code.INVALID_SMS_CODE)
+        raise ProtocolError(Code.INVALID_SMS_CODE)
     if not row["reusable"]:
         db.execute("DELETE FROM codes WHERE phone = ? AND purpose = ?", (phone, purpose))
     found: sqlite3.Row = row
@@ -162,7 +161,7 @@ def require_issued_to(row: sqlite3.Row, user: Mapping[str, Any]) -> None:
     """603 unless the code was sent for this user: a number that changed hands within a
     code's lifetime must not let its previous owner into the new owner's account."""
     if row["user_id"] != user["objectId"]:
-        raise LCError(Code.INVALID_SMS_CODE)
+        raise ProtocolError(Code.INVALID_SMS_CODE)
 
 
 # --- templates ---------------------------------------------------------------------------
@@ -174,10 +173,10 @@ def render(text: str, variables: Mapping[str, Any]) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in variables:
-            raise LCError(Code.SMS_TEMPLATE_RENDER_FAILED)
+            raise ProtocolError(Code.SMS_TEMPLATE_RENDER_FAILED)
         rendered = str(variables[name])
         if "【" in rendered or "】" in rendered:
-            raise LCError(Code.SMS_TEMPLATE_RENDER_FAILED)
+            raise ProtocolError(Code.SMS_TEMPLATE_RENDER_FAILED)
         return rendered
 
     return _VARIABLE.sub(value, text)

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..leancloud import protocol
+from ..leancloud.password import check_password, hash_password, make_salt
+from ..leancloud.protocol import ProtocolError, normalize_phone
 from ..leancloud.wire import Code, new_object_id, new_session_token
-from . import objects, passwords
-from .errors import LCError
+from . import objects
 from .objects import USER, Obj
-from .phones import normalize_phone
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOOKUP_COLUMNS: Final = {"username": "username", "email": "email", "phone": "phone"}
@@ -45,17 +45,17 @@ def check_unique(db: sqlite3.Connection, user: Obj) -> None:
         if value is not None:
             other = find(db, column, value)
             if other is not None and other["objectId"] != user["objectId"]:
-                raise LCError(code)
+                raise ProtocolError(code)
 
 
 def validate_fields(user: Obj) -> None:
     """LeanCloud's per-field checks: blank username (217), email (125), phone (127)."""
     username = user.get("username")
     if username is not None and (not isinstance(username, str) or not username.strip()):
-        raise LCError(Code.INVALID_USERNAME)
+        raise ProtocolError(Code.INVALID_USERNAME)
     email = user.get("email")
     if email is not None and (not isinstance(email, str) or not _EMAIL.fullmatch(email)):
-        raise LCError(Code.INVALID_EMAIL)
+        raise ProtocolError(Code.INVALID_EMAIL)
     if user.get("mobilePhoneNumber") is not None:
         user["mobilePhoneNumber"] = normalize_phone(user["mobilePhoneNumber"])
 
@@ -63,16 +63,16 @@ def validate_fields(user: Obj) -> None:
 def set_password(user: Obj, password: Any) -> None:
     """Store a salted hash (218 for a blank or non-string password)."""
     if not isinstance(password, str) or not password.strip():
-        raise LCError(Code.INVALID_PASSWORD)
-    user["_salt"] = passwords.make_salt()
-    user["_password"] = passwords.hash_password(password, user["_salt"])
+        raise ProtocolError(Code.INVALID_PASSWORD)
+    user["_salt"] = make_salt()
+    user["_password"] = hash_password(password, user["_salt"])
 
 
 def password_matches(user: Obj, password: Any) -> bool:
     """False for users without a password (phone sign-ups) and for wrong passwords."""
     if not isinstance(password, str) or "_password" not in user:
         return False
-    return passwords.check_password(password, user["_salt"], user["_password"])
+    return check_password(password, user["_salt"], user["_password"])
 
 
 def new_user(fields: Mapping[str, Any], now: float) -> Obj:

@@ -12,7 +12,6 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
 from django_lc_phone.compat import require_local_provider, sessions
-from django_lc_phone.emulator.errors import LCError
 from django_lc_phone.leancloud import protocol
 from django_lc_phone.models import CompatSession, PhoneProfile
 from tests.app._api import lc_phone_settings
@@ -115,6 +114,5 @@ def test_only_the_local_provider_is_served(lc: LC) -> None:
 
 
 def test_the_emulator_and_compat_share_one_protocol() -> None:
-    assert LCError is protocol.ProtocolError
     error = protocol.ProtocolError(401)
     assert (error.status, error.body) == (401, {"code": 401, "error": "Unauthorized."})

@@ -15,7 +15,7 @@ import requests
 from django_lc_phone.emulator import Emulator, RunningServer, serve_in_thread
 from django_lc_phone.emulator import objects as emulator_objects
 from django_lc_phone.emulator import queries as emulator_queries
-from django_lc_phone.emulator.errors import LCError
+from django_lc_phone.leancloud.protocol import ProtocolError
 from django_lc_phone.leancloud.wire import Code
 from django_lc_phone.testing.inprocess import wsgi_session
 
@@ -221,7 +221,7 @@ def test_saving_a_taken_unique_value_is_137_and_deletes_nobody(emulator: Emulato
         clash = emulator_objects.load(db, emulator_objects.USER, "b" * 24)
         assert clash is not None
         clash["username"] = "taken"
-        with pytest.raises(LCError) as raised:
+        with pytest.raises(ProtocolError) as raised:
             emulator_objects.save(db, emulator_objects.USER, clash)
     assert raised.value.code == Code.DUPLICATE_VALUE
     with emulator.store.transaction() as db:

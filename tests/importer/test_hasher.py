@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import (
 )
 from django.test import override_settings
 
-from django_lc_phone.emulator import passwords as emulator_passwords
+from django_lc_phone.emulator import users as emulator_users
 from django_lc_phone.hashers import (
     MAX_ENCODED_LENGTH,
     LeanCloudSHA512PasswordHasher,
@@ -52,15 +52,14 @@ def test_known_answers(password: str, salt: str, expected: str) -> None:
     assert lc_password.hash_password(password, salt) == expected
     assert lc_password.check_password(password, salt, expected)
     assert not lc_password.check_password(password + "x", salt, expected)
-    # The emulator hashes with the very same code.
-    assert emulator_passwords.hash_password(password, salt) == expected
-    assert emulator_passwords.check_password(password, salt, expected)
 
 
-def test_the_emulator_keeps_its_names_and_its_salts_verify() -> None:
-    salt = emulator_passwords.make_salt()
-    stored = emulator_passwords.hash_password(HEX_PASSWORD, salt)
-    assert emulator_passwords.ROUNDS == 512
+def test_the_emulator_s_stored_passwords_verify_with_the_hasher() -> None:
+    user: dict[str, object] = {}
+    emulator_users.set_password(user, HEX_PASSWORD)
+    salt, stored = str(user["_salt"]), str(user["_password"])
+    assert emulator_users.password_matches(user, HEX_PASSWORD)
+    assert lc_password.ROUNDS == 512
     hasher = LeanCloudSHA512PasswordHasher()
     assert hasher.verify(HEX_PASSWORD, encode_exported(salt, stored))
     assert not hasher.verify("wrong", encode_exported(salt, stored))
