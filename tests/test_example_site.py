@@ -654,9 +654,14 @@ def test_real_leancloud_mode_needs_its_keys(tmp_path: Path) -> None:
     assert "APP_ID, APP_KEY" in missing.stderr  # no demo defaults against a real server
 
     keys = {"LEANCLOUD_APP_ID": "real-app-id", "LEANCLOUD_APP_KEY": "real-app-key"}
-    env = _env(tmp_path, **real, **keys)
+    no_master = _manage(_env(tmp_path, **real, **keys), "check", "--fail-level", "WARNING")
+    assert no_master.returncode != 0
+    assert "lc_phone.W009" in no_master.stderr  # the admin's re-sync would fail
+
+    env = _env(tmp_path, **real, **keys, LEANCLOUD_MASTER_KEY="real-master-key")
     done = _manage(env, "check", "--fail-level", "WARNING")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "real-master-key" not in done.stdout + done.stderr
     # The site serves no emulator then: its WSGI app is Django's own.
     probe = subprocess.run(
         [sys.executable, "-c", "import example_project.wsgi as w; print(w.application)"],
