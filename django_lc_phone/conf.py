@@ -45,6 +45,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "SMS_USE_MASTER_KEY": False,
     # Keep the LeanCloud session token server-side (needed for phone change).
     "STORE_SESSION_TOKEN": True,
+    "CAPTURE_PASSWORDS": True,
     # --- the local provider (PROVIDER = "local"; docs/providers.md) ---
     # Dotted path of the SMS gateway class, and the keyword arguments it is built with.
     "SMS_GATEWAY": "django_lc_phone.sms.console.ConsoleGateway",
@@ -179,6 +180,7 @@ class LcPhoneSettings:
     ALLOW_VOICE: bool
     SMS_USE_MASTER_KEY: bool
     STORE_SESSION_TOKEN: bool
+    CAPTURE_PASSWORDS: bool
     SMS_GATEWAY: str
     SMS_GATEWAY_OPTIONS: dict[str, Any] = field(repr=False)
     CODE_TTL_MINUTES: int

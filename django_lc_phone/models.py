@@ -29,6 +29,23 @@ class PhoneProfile(models.Model):
     # The provider's session token, needed to act as the user (phone change). A bearer secret:
     # never in an API response, the admin or a log.
     lc_session_token = models.CharField(max_length=128, blank=True, default="", editable=False)
+    # When that token was last known good: the sign-in that stored it, or the updatedAt of the
+    # exported record it came from (the newest wins; ``lc_cutover`` carries it over).
+    lc_session_token_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # LeanCloud's updatedAt for the user, as the last import read it.
+    lc_updated_at = models.DateTimeField(_("updated on LeanCloud"), null=True, blank=True)
+    # Whether LeanCloud holds a password for the user: True once an export carried a hash or
+    # a password was captured, False when the export carried none, None when nobody knows.
+    lc_has_password = models.BooleanField(null=True, blank=True, editable=False)
+    # When the user's local password hash was last known to be LeanCloud's current one: the
+    # updatedAt of the exported record it came from, or the moment ``lc_cutover`` put a
+    # capture in place.
+    password_hash_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # CAPTURE_PASSWORDS: a hash (the site's own hasher) of the last password LeanCloud
+    # accepted for this user. Never checked while LeanCloud is the provider; ``lc_cutover``
+    # makes it the user's password when it is newer than the imported one.
+    captured_password = models.CharField(max_length=128, blank=True, default="", editable=False)
+    password_captured_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
@@ -146,3 +163,19 @@ class SignedInSession(models.Model):
 
     def __repr__(self) -> str:
         return f"<SignedInSession {self.pk} user={self.user_id}>"
+
+
+class ImportWatermark(models.Model):
+    """How far a source's imports have read (``lc_import_users --updated-since auto``): the
+    newest ``updatedAt`` a complete run saw, so the next run scans only what changed since."""
+
+    source = models.CharField(_("source"), max_length=32, unique=True)
+    updated_since = models.DateTimeField(_("updated since"))
+    finished_at = models.DateTimeField(_("finished at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import watermark")
+        verbose_name_plural = _("import watermarks")
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.updated_since.isoformat()}"

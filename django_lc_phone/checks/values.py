@@ -200,6 +200,7 @@ RULES: Final[Mapping[str, Rule]] = {
     "ALLOW_VOICE": _FLAG,
     "SMS_USE_MASTER_KEY": _FLAG,
     "STORE_SESSION_TOKEN": _FLAG,
+    "CAPTURE_PASSWORDS": _FLAG,
     "SMS_GATEWAY": Rule(
         "the dotted path of an SMS gateway class (with send())", _class_with("send")
     ),

@@ -83,6 +83,7 @@ WRONG: dict[str, list[Any]] = {
     "ALLOW_VOICE": NOT_FLAG,
     "SMS_USE_MASTER_KEY": NOT_FLAG,
     "STORE_SESSION_TOKEN": NOT_FLAG,
+    "CAPTURE_PASSWORDS": NOT_FLAG,
     "SMS_GATEWAY": ["collections.OrderedDict", f"{__name__}.NotAGateway", *NOT_STR],
     "SMS_GATEWAY_OPTIONS": [42, "x", [], None, True, {1: "x"}, [("key", "x")], object()],
     "CODE_TTL_MINUTES": NOT_POSITIVE,
