@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_noop as _
 
@@ -51,6 +51,13 @@ def encode_exported(salt: str, exported_hash: str) -> str:
     if len(exported_hash) < HASH_CHARS or "$" in exported_hash:
         raise ValueError("unusable hash")
     return f"{ALGORITHM}${salt}${exported_hash[:HASH_CHARS]}"
+
+
+def leancloud_owned(encoded: str) -> bool:
+    """Whether a ``password`` column is still as LeanCloud left it: empty, unusable, or an
+    imported LeanCloud hash. Once a user has a password of this site's (re-hashed at login,
+    set here, or a capture put in place), imports and the cutover keep it."""
+    return not encoded or encoded.startswith((UNUSABLE_PASSWORD_PREFIX, ALGORITHM + "$"))
 
 
 class LeanCloudSHA512PasswordHasher(BasePasswordHasher):

@@ -97,6 +97,7 @@ _SYNCED: Final = (
     "phone_verified",
     "phone_verified_at",
     "lc_session_token",
+    "lc_session_token_at",
 )
 
 
@@ -143,6 +144,8 @@ def _apply(remote: RemoteUser, profile: PhoneProfile) -> None:
     if not remote.phone_verified:
         profile.phone_verified_at = None
     profile.phone_verified = remote.phone_verified
-    if remote.session_token and get_settings().STORE_SESSION_TOKEN:
-        profile.lc_session_token = remote.session_token
+    token = remote.session_token
+    if token and get_settings().STORE_SESSION_TOKEN and token != profile.lc_session_token:
+        profile.lc_session_token = token
+        profile.lc_session_token_at = now  # the newest token wins at the cutover
     profile.last_synced_at = now

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.dispatch import Signal
 
+import django_lc_phone
 from django_lc_phone import checks, conf, signals
 from django_lc_phone.api.errors import ERROR_TABLE
 from django_lc_phone.api.urls import urlpatterns
@@ -46,7 +47,7 @@ def test_the_readme_layout_names_every_module_and_package() -> None:
     named in it (a new one, or a renamed one, fails this until the README follows)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme.split("## Layout", 1)[1].split("```")[1]
-    package = ROOT / "django_lc_phone"
+    package = Path(django_lc_phone.__file__).resolve().parent  # the wheel's, in the wheel job
     names = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
     names |= {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
     named = set(re.findall(r"[a-z_]+", layout))

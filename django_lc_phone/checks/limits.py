@@ -60,10 +60,10 @@ def check_cache(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
         return [error("E008", key=key, alias=alias)]
     if settings.DEBUG:
         return []
-    return _eviction(alias)
+    return eviction(alias)
 
 
-def _eviction(alias: str) -> CheckResult:
+def eviction(alias: str) -> CheckResult:
     """What the cache ``alias`` does to the limits when it fills up, if it may lose them."""
     backend = imported(settings.CACHES[alias].get("BACKEND", ""))
     if not isinstance(backend, type):

@@ -45,7 +45,7 @@ def check_local_provider(app_configs: AppConfigs = None, **kwargs: Any) -> Check
         if valid(key) and imported(path) is None:
             messages.append(error("E009", key=key, path=path))
     gateway = conf.SMS_GATEWAY
-    if not settings.DEBUG and valid("SMS_GATEWAY") and gateway.endswith(_DEVELOPMENT_GATEWAYS):
+    if not settings.DEBUG and valid("SMS_GATEWAY") and is_development_gateway(gateway):
         messages.append(warning("W005", path=gateway))
     return messages
 
@@ -59,7 +59,12 @@ def check_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckRes
     return []
 
 
-def _compat_served() -> bool:
+def is_development_gateway(path: str) -> bool:
+    """Whether ``path`` is one of the gateways that never reach a phone (console, locmem, file)."""
+    return path.endswith(_DEVELOPMENT_GATEWAYS)
+
+
+def compat_served() -> bool:
     """Whether the URLconf includes ``django_lc_phone.compat.urls`` (namespace ``lc_compat``)."""
     try:
         reverse("lc_compat:login")
@@ -73,7 +78,7 @@ def check_compat_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> C
     """E010: the compat endpoints check every call against APP_ID and APP_KEY."""
     conf = get_settings()
     missing = [key for key in _COMPAT_CREDENTIALS if valid(key) and not getattr(conf, key)]
-    if missing and conf.PROVIDER in LOCAL_PROVIDERS and _compat_served():
+    if missing and conf.PROVIDER in LOCAL_PROVIDERS and compat_served():
         return [error("E010", keys=" or ".join(missing))]
     return []
 

@@ -303,6 +303,15 @@ class LeanCloudProvider:
         """``verifyCaptcha``."""
         return _call(lambda: self.client.verify_captcha(answer, token))
 
+    def session_is_live(self, session_token: str) -> bool:
+        """Whether LeanCloud still accepts ``session_token`` (``users/me``): ``lc_cutover``
+        carries over no session LeanCloud has rotated or revoked since the site saw it."""
+        try:
+            _call(lambda: self.client.get_current_user(session_token), session_bound=True)
+        except domain.SessionExpired:
+            return False
+        return True
+
     def fetch_user(self, object_id: str) -> RemoteUser:
         """``GET /classes/_User/<id>`` with the master key."""
         try:

@@ -13,6 +13,7 @@ from ..exceptions import InvalidCredentials
 from ..guards import limits
 from ..models import PhoneProfile
 from ..revocation import revoke_other_credentials
+from .capture import capture_password
 from .provider import profile_of, provider
 from .sends import deliver
 
@@ -48,6 +49,7 @@ def reset_password(
         if user is not None:
             revoke_other_credentials(user)
             on_commit_revoked(user, "password_reset")
+            capture_password(user, password, fresh=True)
         transaction.on_commit(
             lambda: signals.password_reset.send(sender=PhoneProfile, user=user, phone=phone)
         )

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from ..exceptions import InvalidCode
 from ..guards import limits
+from .capture import capture_password
 from .provider import link, login_lock, provider
 from .sends import deliver
 
@@ -51,6 +52,8 @@ def signup(
         user = link(remote, request)
         if not getattr(user, "is_active", True):
             raise InvalidCode()
+    if created and password:
+        capture_password(user, password, fresh=True)  # LeanCloud set it with the account
     return SignupResult(user=user, created=created)
 
 
@@ -90,4 +93,6 @@ def login_with_password(
         )
         if local is not None:
             return local  # type: ignore[no-any-return]
-        return link(provider().login_with_password(phone, password), request)
+        user = link(provider().login_with_password(phone, password), request)
+    capture_password(user, password, fresh=False)
+    return user

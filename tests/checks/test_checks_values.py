@@ -352,7 +352,7 @@ def test_a_check_that_crashes_reports_e014_and_the_others_still_run(
     def crash() -> bool:
         raise RuntimeError("the-secret-in-an-exception")
 
-    monkeypatch.setattr(lc_checks.providers, "_compat_served", crash)
+    monkeypatch.setattr(lc_checks.providers, "compat_served", crash)
     with configured(PROVIDER="local", APP_KEY=""):
         found = checks.run_checks(tags=[lc_checks.TAG])
     assert (

@@ -12,7 +12,7 @@ see has the same shape as with LeanCloud. ``LC_PHONE["PROVIDER"] = "local"`` sel
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -107,6 +107,9 @@ def _verified_profile(phone: str) -> PhoneProfile:
 
 class LocalProvider:
     """Phone authentication with the site's own users, codes and SMS gateway."""
+
+    # The users' passwords are the site's own: there is nothing to capture (services.capture).
+    keeps_passwords: Final = True
 
     @classmethod
     def from_settings(cls) -> Self:
