@@ -163,11 +163,15 @@ def _compat_item() -> Item:
         match = resolve(COMPAT_PROBE)
     except Resolver404:
         match = None
+    except ImproperlyConfigured as exc:  # compat included while LeanCloud is the provider
+        return Item("compat", "FAIL", f"The URLconf does not load: {exc}")
     if match is None or "lc_compat" not in match.namespaces:
         return Item(
             "compat",
             "WARN",
-            f"{COMPAT_PROBE} is not compat's: apps on LeanCloud's SDKs cannot move here.",
+            f"{COMPAT_PROBE} is not compat's: apps on LeanCloud's SDKs cannot move here. "
+            "compat serves the local provider only: include django_lc_phone.compat.urls at "
+            "the root in the deploy that sets PROVIDER to 'local'.",
         )
     if not conf.APP_ID or not conf.APP_KEY:
         return Item("compat", "FAIL", "compat is mounted, but APP_ID or APP_KEY is not set.")

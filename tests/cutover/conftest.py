@@ -1,0 +1,3 @@
+"""This folder's tests run against the app, with the suite's shared app fixtures."""
+
+from tests.app_fixtures import api, lc, redis_never_evicts  # noqa: F401
