@@ -1,0 +1,12 @@
+"""The example site in local mode, sending codes abroad too: the suite texts a +44 number.
+
+LeanCloud sends international SMS once the app's console allows it, and the suite's app did;
+the example site allows only its DEFAULT_REGION (CN), so the same switch is turned on here.
+"""
+
+from __future__ import annotations
+
+from example_project.settings import *  # noqa: F403 - the example site, one setting changed
+from example_project.settings import LC_PHONE
+
+LC_PHONE = {**LC_PHONE, "ALLOWED_REGIONS": ["CN", "GB"]}
