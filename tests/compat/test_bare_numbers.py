@@ -40,7 +40,8 @@ def _signup(lc: LC, asked: str, used: str, **extra: str) -> dict[str, object]:
 
 
 def test_both_spellings_pass_androids_own_check() -> None:
-    assert ANDROID_PHONE_RE.fullmatch(BARE) and ANDROID_PHONE_RE.fullmatch(PHONE)
+    assert ANDROID_PHONE_RE.fullmatch(BARE)
+    assert ANDROID_PHONE_RE.fullmatch(PHONE)
 
 
 @pytest.mark.parametrize(("asked", "used"), SPELLINGS)
@@ -80,7 +81,9 @@ def test_password_reset(lc: LC, limiter_clock: FakeClock, asked: str, used: str)
     body = {"mobilePhoneNumber": used, "password": NEW_PASSWORD}
     answer = lc.put(f"resetPasswordBySmsCode/{code}", body)
     assert answer.status_code == 200, answer.content
-    assert lc.post("login", {"mobilePhoneNumber": BARE, "password": NEW_PASSWORD}).status_code == 200
+    assert (
+        lc.post("login", {"mobilePhoneNumber": BARE, "password": NEW_PASSWORD}).status_code == 200
+    )
 
 
 @pytest.mark.parametrize(("asked", "used"), SPELLINGS)

@@ -35,9 +35,7 @@ def _is_leancloud_error(response: object) -> None:
         ("DELETE", "classes/_User"),
     ],
 )
-def test_paths_compat_does_not_serve_answer_leancloud_json(
-    lc: LC, method: str, path: str
-) -> None:
+def test_paths_compat_does_not_serve_answer_leancloud_json(lc: LC, method: str, path: str) -> None:
     _is_leancloud_error(lc.call(method, path, {"a": 1}))
 
 
