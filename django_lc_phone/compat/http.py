@@ -21,7 +21,7 @@ from ..exceptions import LcPhoneError
 from ..guards.windows import clock
 from ..leancloud import protocol
 from ..leancloud.protocol import ProtocolError
-from ..leancloud.wire import Code, KeyKind
+from ..leancloud.wire import MESSAGE_NOT_FOUND, NOT_FOUND_STATUS, Code, KeyKind, error_body
 from . import require_local_provider
 from .errors import to_protocol
 
@@ -109,6 +109,16 @@ def _call(request: HttpRequest) -> Call:
     return Call(request=request, body=body, key=key, session_token=token)
 
 
+@csrf_exempt
+def not_served(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any ``/1.1/`` path compat does not serve, or a method a served path does not take: what
+    LeanCloud answers for one (404, code 1, JSON), never Django's HTML page; CORS preflights
+    are answered as on the served paths. No key is checked: nothing is read or told."""
+    if request.method == "OPTIONS":
+        return respond({}, preflight=True)
+    return respond(error_body(Code.INTERNAL, MESSAGE_NOT_FOUND), NOT_FOUND_STATUS)
+
+
 def endpoint(method: str, event: str | None = None) -> Callable[[Handler], Callable[..., Any]]:
     """A Django view for ``handler``, answering ``method`` (and CORS preflights) only.
 
@@ -123,7 +133,7 @@ def endpoint(method: str, event: str | None = None) -> Callable[[Handler], Calla
             if request.method == "OPTIONS":
                 return respond({}, preflight=True)
             if request.method != method:
-                return respond({"code": Code.INTERNAL, "error": "Not found."}, 404)
+                return not_served(request)
             call: Call | None = None
             try:
                 call = _call(request)

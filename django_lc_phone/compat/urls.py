@@ -4,7 +4,8 @@ Include it where the SDKs expect the API root, e.g. ``path("", include(...))`` s
 ``/1.1/login`` is served; any prefix works (``path("lc/", ...)`` serves ``/lc/1.1/login``).
 Needs ``LC_PHONE["PROVIDER"] = "local"``: importing it otherwise raises ImproperlyConfigured.
 
-Every path also answers with a trailing slash (``/1.1/login/``), in place: a redirect would lose
+Any other ``/1.1/`` path answers LeanCloud's JSON 404 (``http.not_served``). Every path also
+answers with a trailing slash (``/1.1/login/``), in place: a redirect would lose
 a POST's body. ``reverse()`` gives LeanCloud's form, without it.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from django.urls import URLPattern, re_path
 
 from . import require_local_provider, views
+from .http import not_served
 
 require_local_provider()
 
@@ -76,4 +78,7 @@ urlpatterns = [
     endpoint("changePhoneNumber", views.change_phone_number, name="changePhoneNumber"),
     endpoint("requestCaptcha", views.request_captcha, name="requestCaptcha"),
     endpoint("verifyCaptcha", views.verify_captcha, name="verifyCaptcha"),
+    # Last: every other /1.1/ path answers as LeanCloud does for a path it lacks (JSON 404,
+    # code 1), so an SDK raises its own error rather than choking on an HTML page.
+    re_path(r"^1\.1/", not_served, name="notServed"),
 ]

@@ -13,7 +13,15 @@ from wsgiref.util import application_uri
 
 from ..leancloud import protocol
 from ..leancloud.protocol import ProtocolError, normalize_phone
-from ..leancloud.wire import API_PREFIX, SMS_CODE_RE, Code, KeyKind, error_body
+from ..leancloud.wire import (
+    API_PREFIX,
+    MESSAGE_NOT_FOUND,
+    NOT_FOUND_STATUS,
+    SMS_CODE_RE,
+    Code,
+    KeyKind,
+    error_body,
+)
 from ..redaction import mask_phone
 from . import controls, faults, routing, sms
 from .clock import Clock
@@ -24,6 +32,7 @@ from .store import Store
 
 StartResponse = Callable[..., Any]
 WsgiResult = Iterable[bytes]
+_NOT_FOUND = error_body(Code.INTERNAL, MESSAGE_NOT_FOUND)
 
 
 class Emulator:
@@ -118,7 +127,7 @@ class Emulator:
             return self._api(environ, start_response, method, path[len(API_PREFIX) :])
         if path == "/emulator" or path.startswith("/emulator/"):
             return controls.dispatch(self, environ, start_response, method, path)
-        return _respond(start_response, ApiResponse({"code": 1, "error": "Not found."}, 404))
+        return _respond(start_response, ApiResponse(_NOT_FOUND, NOT_FOUND_STATUS))
 
     def _api(
         self, environ: dict[str, Any], start_response: StartResponse, method: str, path: str
@@ -176,7 +185,7 @@ class Emulator:
     def _handle(self, request: ApiRequest) -> ApiResponse:
         found = routing.resolve(request.method, request.path)
         if found is None:
-            raise ProtocolError(Code.INTERNAL, "Not found.", status=404)
+            raise ProtocolError(Code.INTERNAL, MESSAGE_NOT_FOUND, status=NOT_FOUND_STATUS)
         handler, params = found
         with self.store.transaction() as db:
             result: ApiResponse = handler(self, request, db, self.clock.now(), **params)

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from ..leancloud.protocol import ProtocolError, normalize_phone
 from ..leancloud.wire import SMS_CODE_RE
+from . import export
 from .app import Emulator
 from .config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY, EmulatorConfig
 from .server import make_server
@@ -32,6 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--captcha-required", action="store_true", help="every SMS send needs a validate_token"
     )
     parser.add_argument("--quiet", action="store_true", help="do not print codes to the console")
+    parser.add_argument(
+        "--export",
+        metavar="OUT",
+        help="write --state's _User as LeanCloud's data export to OUT (mode 600) and exit",
+    )
+    parser.add_argument(
+        "--export-format",
+        choices=export.FORMATS,
+        help='{"results": [...]} (json) or JSON lines (jsonl); default: from OUT\'s name',
+    )
 
 
 def _is_phone(value: str) -> bool:
@@ -65,6 +76,10 @@ def run(options: argparse.Namespace, console: TextIO | None = None) -> None:
     """Serve until interrupted."""
     out = console or sys.stdout
     emulator = build(options, out)
+    if getattr(options, "export", None):
+        count = export.write_file(emulator.store, options.export, options.export_format)
+        out.write(f"Exported {count} _User record(s) to {options.export}\n")
+        return
     server = make_server(emulator, options.host, options.port)
     url = f"http://{options.host}:{server.server_port}"
     out.write(f"LeanCloud emulator on {url}  (API {url}/1.1/, inbox {url}/emulator/)\n")

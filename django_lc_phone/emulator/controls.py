@@ -6,18 +6,19 @@ paths. They need no credentials, so never expose an emulator to an untrusted net
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.util import application_uri
 
-from ..leancloud import jsondepth
+from ..leancloud import jsondepth, protocol
 from ..leancloud.protocol import ProtocolError, normalize_phone
-from ..leancloud.wire import JSON_CONTENT_TYPE
-from . import captcha
+from ..leancloud.wire import JSON_CONTENT_TYPE, Code, error_body
+from . import captcha, export
 from .context import Controls
 from .faults import FAULT_KINDS, Fault
-from .http import parse_query
+from .http import header, parse_query
 from .inbox import render_inbox
 
 StartResponse = Callable[..., Any]
@@ -59,6 +60,8 @@ def dispatch(
             return [page]
         route = path.removeprefix("/emulator/v1").rstrip("/")
         handler = _CONTROLS.get((method, route))
+        if method == "GET" and route == "/export/_User":
+            return _export(emu, environ, start_response)
         if handler is None and method == "GET" and route.startswith("/captchas/"):
             return _captcha_answer(emu, start_response, route.removeprefix("/captchas/"))
         if handler is None:
@@ -144,6 +147,29 @@ def _captcha_answer(emu: Controls, start_response: StartResponse, token: str) ->
     if code is None:
         return _json(start_response, {"error": "No such captcha."}, "404 Not Found")
     return _json(start_response, {"captcha_token": token, "captcha_code": code})
+
+
+def _export(
+    emu: Controls, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    """``GET /emulator/v1/export/_User[?format=jsonl]``: the users as LeanCloud's data export
+    writes them. It holds password hashes and session tokens, so unlike the other controls it
+    needs the master key (``X-LC-Id`` with ``X-LC-Key: <master>,master`` or a master sign)."""
+    credentials = protocol.Credentials(emu.config.app_id, emu.config.app_key, emu.config.master_key)
+    try:
+        kind = protocol.authenticate(lambda name: header(environ, name), {}, credentials)
+    except ProtocolError as error:
+        kind, status = None, error.status
+    if kind != "master":
+        start = protocol.status_line(status if kind is None else 403)
+        return _json(start_response, error_body(Code.UNAUTHORIZED), start)
+    fmt = parse_query(environ.get("QUERY_STRING", "")).get("format", "json")
+    stream = io.StringIO()
+    export.write(emu.store, stream, fmt)  # ValueError for another format: 400
+    payload = stream.getvalue().encode()
+    kind_of = JSON_CONTENT_TYPE if fmt == "json" else "application/x-ndjson; charset=utf-8"
+    start_response("200 OK", [("Content-Type", kind_of), ("Content-Length", str(len(payload)))])
+    return [payload]
 
 
 def captcha_image(

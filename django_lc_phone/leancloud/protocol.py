@@ -12,7 +12,6 @@ only: the emulator runs without Django.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any, Final
 
 from . import jsondepth
 from .wire import (
+    BARE_PHONE_PREFIX,
     CORS_ALLOWED_HEADERS,
     HEADER_ID,
     HEADER_KEY,
@@ -28,6 +28,8 @@ from .wire import (
     HEADER_SIGN,
     JSON_CONTENT_TYPE,
     MASTER_SUFFIX,
+    PHONE_BARE_RE,
+    PHONE_E164_RE,
     SMS_CODE_RE,
     Code,
     KeyKind,
@@ -45,9 +47,6 @@ MAX_BODY_BYTES: Final = 1024 * 1024
 
 # The legacy body forms of the credentials (method tunnelling, old SDKs) [S3].
 TUNNELLED_KEYS: Final = ("_ApplicationId", "_ApplicationKey", "_MasterKey")
-
-_E164: Final = re.compile(r"^\+[1-9][0-9]{5,14}$")
-_BARE: Final = re.compile(r"^[0-9]{6,15}$")
 
 HeaderGetter = Callable[[str], "str | None"]
 Moment = datetime | float
@@ -152,15 +151,15 @@ def parse_body(raw: bytes) -> dict[str, Any]:
 
 def normalize_phone(value: Any) -> str:
     """E.164 form of a ``mobilePhoneNumber`` (212 if missing, 127 if malformed); a bare
-    number means mainland China, as LeanCloud reads it [S1]."""
+    number means mainland China (``wire.BARE_PHONE_PREFIX``), as LeanCloud reads it [S1]."""
     if value is None or value == "":
         raise ProtocolError(Code.PHONE_MISSING)
     if not isinstance(value, str):
         raise ProtocolError(Code.INVALID_PHONE)
-    if _E164.fullmatch(value):
+    if PHONE_E164_RE.fullmatch(value):
         return value
-    if _BARE.fullmatch(value):
-        return "+86" + value
+    if PHONE_BARE_RE.fullmatch(value):
+        return BARE_PHONE_PREFIX + value
     raise ProtocolError(Code.INVALID_PHONE)
 
 

@@ -38,6 +38,14 @@ OBJECT_ID_RE: Final = re.compile(r"^[0-9a-f]{24}$")
 # Real tokens are 25 characters of [a-z0-9] [S23]; accept any sane opaque token, never a path.
 SESSION_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 SMS_CODE_RE: Final = re.compile(r"^[0-9]{6}$")
+# ``mobilePhoneNumber``: E.164, or a bare number, which LeanCloud reads as mainland China's
+# (+86) whatever the app's region [S1]. Android's SDK refuses, before sending, any number that
+# does not match ANDROID_PHONE_RE, so apps send both ``13800138000`` and ``+8613800138000``;
+# compat and the emulator read both as the same number (``protocol.normalize_phone``).
+PHONE_E164_RE: Final = re.compile(r"^\+[1-9][0-9]{5,14}$")
+PHONE_BARE_RE: Final = re.compile(r"^[0-9]{6,15}$")
+BARE_PHONE_PREFIX: Final = "+86"
+ANDROID_PHONE_RE: Final = re.compile(r"^[1+]\d+$")
 CAPTCHA_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9]{4,64}$")
 # requestSmsCode's own body keys; every other key is a template variable [S1, S12].
 REQUEST_SMS_CODE_KEYS: Final = frozenset(
@@ -163,6 +171,10 @@ LOGIN_LOCK_SECONDS: Final = 15 * 60
 # Code 1 carries several documented texts; these are the ones a caller must tell apart [S6, S4].
 MESSAGE_SMS_TOO_FAST: Final = "SMS request too fast(1 request per 10s)."
 MESSAGE_MASTER_KEY_REQUIRED: Final = "The request must be signed by master key."
+# A path (or a method on a path) the server does not serve: HTTP 404, code 1 with this text,
+# JSON as every other answer, so an SDK raises its LeanCloudError (compat and the emulator).
+MESSAGE_NOT_FOUND: Final = "Not found."
+NOT_FOUND_STATUS: Final = 404
 MESSAGE_INTERNATIONAL_SMS_DISABLED: Final = (
     "International SMS is disabled, please enable it in console."
 )

@@ -76,9 +76,26 @@ def test_a_phone_change_through_auth_phone_still_ends_every_compat_session(
 def test_a_session_is_required(lc: LC, path: str) -> None:
     signup(lc)
     body = {"mobilePhoneNumber": OTHER, "code": "123456"}
-    assert_error(lc.post(path, body), 206)
+    assert_error(lc.post(path, body), 206 if path == "requestChangePhoneNumber" else 603)
     assert_error(lc.post(path, body, session="nosuchtoken0000000000000"), 211)
     assert locmem.outbox[-1].purpose == "generic"  # nothing sent past the sign-up's code
+
+
+def test_a_sessionless_change_is_603_for_the_right_code_too_and_spends_nothing(lc: LC) -> None:
+    """LeanCloud answers a changePhoneNumber without a session 603, not 206 (python-sdk's
+    test_change_phone_number, run against the real service with nobody signed in, accepts only
+    603). compat answers 603 whatever the code, without checking or spending it: the right
+    code still works afterwards for the session that asked, so the answer is no oracle."""
+    token = str(signup(lc)["sessionToken"])
+    lc.post("requestChangePhoneNumber", {"mobilePhoneNumber": OTHER}, session=token)
+    right = {"mobilePhoneNumber": OTHER, "code": last_code(OTHER, "change_phone")}
+    for _ in range(10):  # more than any per-code or per-number attempt budget
+        assert_error(lc.post("changePhoneNumber", right), 603)
+        assert_error(lc.post("changePhoneNumber", {**right, "code": "000000"}), 603)
+    assert_error(lc.post("changePhoneNumber", {"code": "000000"}), 212)  # shape first
+    assert_error(lc.post("changePhoneNumber", {"mobilePhoneNumber": "12", "code": "1"}), 127)
+    answer = lc.post("changePhoneNumber", right, session=token)
+    assert answer.status_code == 200, answer.content
 
 
 @pytest.mark.parametrize(
