@@ -66,13 +66,7 @@ OUT_OF_SCOPE: Final[dict[str, str]] = {
     ),
 }
 
-EMULATOR: Final[dict[str, str]] = {
-    **OUT_OF_SCOPE,
-    "tests/test_user.py::test_reset_password_by_sms_code": (
-        "PENDING: the emulator answers 213 for resetPasswordBySmsCode on an unknown number; "
-        "LeanCloud answers 603 (the test takes only 603)"
-    ),
-}
+EMULATOR: Final[dict[str, str]] = {**OUT_OF_SCOPE}
 
 _SETUP: Final = (
     "out of scope: its setup lists every user with a master-key class query "
@@ -109,10 +103,6 @@ COMPAT: Final[dict[str, str]] = {
     "tests/test_user.py::test_sign_up": _USERNAME_SIGNUP,
     "tests/test_user.py::test_sign_out": _USERNAME_SIGNUP,
     "tests/test_user.py::test_request_change_phone_number": _USERNAME_SIGNUP,
-    "tests/test_user.py::test_change_phone_number": (
-        "PENDING: compat answers 206 for changePhoneNumber without a session; LeanCloud "
-        "answers 603 (the test takes only 603)"
-    ),
 }
 
 TARGETS: Final[dict[str, dict[str, str]]] = {"emulator": EMULATOR, "compat": COMPAT}
