@@ -76,4 +76,10 @@ urlpatterns = [
     endpoint("changePhoneNumber", views.change_phone_number, name="changePhoneNumber"),
     endpoint("requestCaptcha", views.request_captcha, name="requestCaptcha"),
     endpoint("verifyCaptcha", views.verify_captcha, name="verifyCaptcha"),
+    # What SDKs call at start-up or in the background (views/startup.py)
+    endpoint("date", views.server_date, name="date"),
+    endpoint(
+        r"statistics/apps/(?P<app_id>[^/]+)/sendPolicy", views.analytics_policy, name="sendPolicy"
+    ),
+    endpoint("stats/collect", views.analytics_collect, name="statsCollect"),
 ]
