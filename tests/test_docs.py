@@ -203,5 +203,23 @@ def test_the_proxy_split_sends_compat_paths_to_django_and_only_those() -> None:
         assert not re.fullmatch(regex, path), path
 
 
+def test_the_proxy_log_blanks_every_code_compat_takes_in_its_path() -> None:
+    """Every compat route with a ``code`` in its path is redacted by the guide's log ``map``
+    (nginx's ``(?<name>`` is Python's ``(?P<name>``), and other paths lose their query."""
+    block = _section().split("```nginx", 1)[1].split("```", 1)[0]
+    redact, keep = re.findall(r"^\s+~(\S+)\s", block.split("map $request_uri", 1)[1], re.M)[:2]
+    redact, keep = (r.replace("(?<", "(?P<") for r in (redact, keep))
+    coded = [str(p.pattern) for p in _compat_urls() if "(?P<code>" in str(p.pattern)]
+    assert len(coded) == 3
+    for pattern in coded:
+        sample = _sample(pattern).replace("x1", "123456")
+        match = re.match(redact, sample)
+        assert match, sample
+        assert "123456" not in match.group("lc_keep")
+    token = "/1.1/users/me?session_token=abc"
+    assert not re.match(redact, token)
+    assert re.match(keep, token).group("lc_path") == "/1.1/users/me"  # type: ignore[union-attr]
+
+
 def _section() -> str:
     return _guide_section(DNS_SECTION)
