@@ -6,14 +6,18 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import get_commands
 from django.dispatch import Signal
+from django.urls import resolve
 
 import django_lc_phone
 from django_lc_phone import checks, conf, signals
 from django_lc_phone.api.errors import ERROR_TABLE
 from django_lc_phone.api.urls import urlpatterns
+from tests.app._api import lc_phone_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -132,3 +136,94 @@ def test_every_threat_id_of_the_security_tests_has_a_row_and_every_row_a_test() 
     rows = set(re.findall(r"^\| (T[0-9]{2}) \|", _read("security.md"), re.MULTILINE))
     assert not used - rows, f"no row in docs/security.md: {sorted(used - rows)}"
     assert not rows - used, f"no test in tests/security: {sorted(rows - used)}"
+
+
+# --- the migration guide: commands, compat paths, the proxy split -----------------------------
+
+# Named by the guide and being built on other branches now; drop a name once it lands (the
+# test then checks it like the others).
+IN_FLIGHT_COMMANDS = {"lc_cutover_check", "lc_cutover"}
+DNS_SECTION = "## Moving the API domain: the DNS cutover"
+
+
+def _guide_section(title: str) -> str:
+    guide = _read("migrating-off-leancloud.md")
+    assert guide.count(title) == 1
+    return guide.split(title, 1)[1].split("\n## ", 1)[0]
+
+
+def _compat_urls() -> list[Any]:
+    """compat's routes, less any catch-all (a pattern of any path is nothing to proxy)."""
+    with lc_phone_settings(PROVIDER="local"):
+        from django_lc_phone.compat import urls
+
+    routes = [p for p in urls.urlpatterns if not re.search(r"\.[*+]", str(p.pattern))]
+    assert len(routes) >= 23
+    return routes
+
+
+def _sample(pattern: str) -> str:
+    """A path a compat route answers: its groups filled in, LeanCloud's form (no slash)."""
+    path = re.sub(r"\(\?P<\w+>[^)]*\)", "x1", pattern.removeprefix("^").removesuffix("/?$"))
+    return "/" + path.replace("\\.", ".")
+
+
+def test_every_command_the_migration_guide_names_exists() -> None:
+    named = set(re.findall(r"manage\.py\s+([a-z_]+)", _read("migrating-off-leancloud.md")))
+    assert {"lc_import_users", "lc_cutover_check", "lc_cutover"} <= named
+    missing = named - set(get_commands()) - IN_FLIGHT_COMMANDS
+    assert not missing, sorted(missing)
+
+
+def test_every_path_the_dns_guide_says_compat_serves_is_routed() -> None:
+    """Each table row answered by ``compat:`` names a path compat's URLconf resolves, to a
+    view of that method; placeholders (``<appId>``) are filled in."""
+    rows = re.findall(r"^\| `(GET|POST|PUT) (/1\.1/[^`]+)` \| [^|]+\| compat: ", _section(), re.M)
+    assert {path for _, path in rows} >= {
+        "/1.1/date",
+        "/1.1/stats/collect",
+        "/1.1/statistics/apps/<appId>/sendPolicy",
+    }
+    _compat_urls()
+    for method, path in rows:
+        match = resolve(re.sub(r"<\w+>", "x1", path), urlconf="django_lc_phone.compat.urls")
+        assert match.url_name, path
+        # The view's docstring opens with the method and path it answers (views/startup.py).
+        assert (match.func.__doc__ or "").startswith(f"``{method} /1.1/"), path
+
+
+def test_the_proxy_split_sends_compat_paths_to_django_and_only_those() -> None:
+    """The nginx ``location`` regex of the guide matches every compat route (with and without
+    its trailing slash) and none of the data, file or cloud function paths."""
+    block = _section().split("```nginx", 1)[1].split("```", 1)[0]
+    [regex] = re.findall(r"location ~ (\S+) \{", block)
+    for pattern in _compat_urls():
+        sample = _sample(str(pattern.pattern))
+        assert re.fullmatch(regex, sample), sample
+        assert re.fullmatch(regex, sample + "/"), sample
+    others = ["/1.1/classes/Post", "/1.1/classes/Post/1", "/1.1/files/a.png", "/1.1/batch"]
+    others += ["/1.1/functions/hello", "/1.1/call/hello", "/1.1/installations", "/v1/route"]
+    for path in others:
+        assert not re.fullmatch(regex, path), path
+
+
+def test_the_proxy_log_blanks_every_code_compat_takes_in_its_path() -> None:
+    """Every compat route with a ``code`` in its path is redacted by the guide's log ``map``
+    (nginx's ``(?<name>`` is Python's ``(?P<name>``), and other paths lose their query."""
+    block = _section().split("```nginx", 1)[1].split("```", 1)[0]
+    redact, keep = re.findall(r"^\s+~(\S+)\s", block.split("map $request_uri", 1)[1], re.M)[:2]
+    redact, keep = (r.replace("(?<", "(?P<") for r in (redact, keep))
+    coded = [str(p.pattern) for p in _compat_urls() if "(?P<code>" in str(p.pattern)]
+    assert len(coded) == 3
+    for pattern in coded:
+        sample = _sample(pattern).replace("x1", "123456")
+        match = re.match(redact, sample)
+        assert match, sample
+        assert "123456" not in match.group("lc_keep")
+    token = "/1.1/users/me?session_token=abc"
+    assert not re.match(redact, token)
+    assert re.match(keep, token).group("lc_path") == "/1.1/users/me"  # type: ignore[union-attr]
+
+
+def _section() -> str:
+    return _guide_section(DNS_SECTION)

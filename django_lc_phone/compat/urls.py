@@ -78,6 +78,12 @@ urlpatterns = [
     endpoint("changePhoneNumber", views.change_phone_number, name="changePhoneNumber"),
     endpoint("requestCaptcha", views.request_captcha, name="requestCaptcha"),
     endpoint("verifyCaptcha", views.verify_captcha, name="verifyCaptcha"),
+    # What SDKs call at start-up or in the background (views/startup.py)
+    endpoint("date", views.server_date, name="date"),
+    endpoint(
+        r"statistics/apps/(?P<app_id>[^/]+)/sendPolicy", views.analytics_policy, name="sendPolicy"
+    ),
+    endpoint("stats/collect", views.analytics_collect, name="statsCollect"),
     # Last: every other /1.1/ path answers as LeanCloud does for a path it lacks (JSON 404,
     # code 1), so an SDK raises its own error rather than choking on an HTML page.
     re_path(r"^1\.1/", not_served, name="notServed"),

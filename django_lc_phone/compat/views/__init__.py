@@ -23,9 +23,12 @@ from .phone import (
     verify_mobile_phone,
 )
 from .sms import request_captcha, request_sms_code, verify_captcha, verify_sms_code
+from .startup import analytics_collect, analytics_policy, server_date
 from .user import get_user, update_user, user_object
 
 __all__ = [
+    "analytics_collect",
+    "analytics_policy",
     "change_phone_number",
     "create_user",
     "get_user",
@@ -39,6 +42,7 @@ __all__ = [
     "request_password_reset",
     "request_sms_code",
     "reset_password",
+    "server_date",
     "update_password",
     "update_user",
     "user_object",
