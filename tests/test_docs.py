@@ -157,7 +157,7 @@ def _compat_urls() -> list[Any]:
     with lc_phone_settings(PROVIDER="local"):
         from django_lc_phone.compat import urls
 
-    routes = [p for p in urls.urlpatterns if not re.search(r"\.[*+]", str(p.pattern))]
+    routes = [p for p in urls.urlpatterns if p.name != "notServed"]
     assert len(routes) >= 23
     return routes
 
