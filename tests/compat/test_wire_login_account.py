@@ -50,10 +50,12 @@ def test_a_local_user_logs_in_by_username_or_email(lc: LC, names: dict[str, str]
     assert body["mobilePhoneVerified"] is False
     # A user without a profile gets one, with an objectId the SDKs address it by, kept.
     profile = PhoneProfile.objects.get(user=user)
-    assert body["objectId"] == profile.lc_object_id and len(profile.lc_object_id) == 24
+    assert body["objectId"] == profile.lc_object_id
+    assert len(profile.lc_object_id or "") == 24
     assert login(lc, username="alice").json()["objectId"] == body["objectId"]
     me = lc.get("users/me", session=body["sessionToken"])
-    assert me.status_code == 200 and me.json()["objectId"] == body["objectId"]
+    assert me.status_code == 200
+    assert me.json()["objectId"] == body["objectId"]
 
 
 def test_a_phone_user_logs_in_by_its_username_as_by_its_number(lc: LC) -> None:
