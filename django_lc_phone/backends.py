@@ -1,4 +1,5 @@
-"""Authentication backends: phone + SMS code and phone + password, through ``authenticate()``.
+"""Authentication backends: phone + SMS code, phone + password and (compat's) username or
+email + password, through ``authenticate()``.
 
 Each attempt spends the app's attempt budgets (the services' sign-in flows apply them), whoever
 calls ``authenticate()``: the API, the compat endpoints, the admin's login form. A wrong code or
@@ -11,6 +12,10 @@ signature binds only its own credentials, so Django skips these backends for oth
 would check its password with no limit. Listed first, this backend has the local password
 checked (as ModelBackend would) inside the budget, and once the budget is spent it stops the
 chain (``PermissionDenied``), so no later backend gets another guess.
+
+Compat's username and email logins come as ``lc_username=`` / ``lc_email=`` (with
+``password=``), keywords ModelBackend never checks a password for: only this backend does,
+inside the account's budget, so sites need no new entry in ``AUTHENTICATION_BACKENDS``.
 """
 
 from __future__ import annotations
@@ -91,7 +96,8 @@ class PhoneCodeBackend(_UserLookup):
 
 class PhonePasswordBackend(_UserLookup):
     """``authenticate(request, phone=..., password=...)``; also the admin's login form, where
-    the phone number is typed as the username."""
+    the phone number is typed as the username; and ``lc_username=`` or ``lc_email=`` with
+    ``password=`` (compat's ``login``) for any local user."""
 
     @sensitive_variables()
     def authenticate(  # type: ignore[override]
@@ -101,8 +107,12 @@ class PhonePasswordBackend(_UserLookup):
         password: Any = None,
         phone: Any = None,
         validate_token: Any = None,
+        lc_username: Any = None,
+        lc_email: Any = None,
     ) -> AbstractBaseUser | None:
-        """The user for a valid phone and password, else None."""
+        """The user for a valid phone (or account name) and password, else None."""
+        if lc_username is not None or lc_email is not None:
+            return _account_login(request, lc_username, lc_email, password, validate_token)
         form = phone is None  # a login form's username, the admin's say
         number = _phone(username if form else phone)
         if number is None or not isinstance(password, str) or not password:
@@ -125,3 +135,27 @@ class PhonePasswordBackend(_UserLookup):
             logger.warning("phone password login refused: %s", type(exc).__name__)
             raise PermissionDenied from exc
         return _active(user)
+
+
+@sensitive_variables()
+def _account_login(
+    request: HttpRequest | None,
+    username: Any,
+    email: Any,
+    password: Any,
+    validate_token: Any,
+) -> AbstractBaseUser | None:
+    """A username login (the username wins when both are given, as LeanCloud's), else an
+    email one; limits and outages raise (compat maps them), a wrong password returns None."""
+    kind: services.AccountKind = "username" if username is not None else "email"
+    identifier = username if username is not None else email
+    if not isinstance(identifier, str) or not identifier or not isinstance(password, str):
+        return None
+    if not password:
+        return None
+    try:
+        return services.login_with_account(
+            kind, identifier, password, request, validate_token=_token(validate_token)
+        )
+    except InvalidCredentials:
+        return None

@@ -122,6 +122,8 @@ DEFAULTS: Final[dict[str, Any]] = {
     "CACHE_ALIAS": None,
     # Seconds an X-LC-Sign timestamp may be off the site's clock, either way (compat).
     "SIGN_MAX_AGE": 900,
+    # Serve compat's username + password sign-up (POST /1.1/users without smsCode); off: 119.
+    "COMPAT_USERNAME_SIGNUP": False,
     # Account-dependent code sends (login, reset, phone change, compat verification) run
     # outside the request, so no answer or timing tells who has an account...
     "SEND_IN_BACKGROUND": True,
@@ -216,6 +218,7 @@ class LcPhoneSettings:
     CACHE: str
     CLOCK: str | None
     SIGN_MAX_AGE: int | None
+    COMPAT_USERNAME_SIGNUP: bool
     SEND_IN_BACKGROUND: bool
     TASK_BACKEND: str
 

@@ -247,6 +247,7 @@ RULES: Final[Mapping[str, Rule]] = {
     "CACHE": _text(),
     "CACHE_ALIAS": _text(none=True),
     "SIGN_MAX_AGE": _COUNT,
+    "COMPAT_USERNAME_SIGNUP": _FLAG,
     "SEND_IN_BACKGROUND": _FLAG,
     "TASK_BACKEND": _text(),
     "CLOCK": _DOTTED_CALLABLE,

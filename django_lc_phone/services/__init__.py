@@ -32,16 +32,29 @@ from .phones import (
 )
 from .provider import known_profile, profile_of, provider, reset_provider
 from .sends import deliver_code
-from .signin import SignupResult, login_with_code, login_with_password, send_login_code, signup
+from .signin import (
+    AccountKind,
+    NewAccount,
+    SignupResult,
+    login_with_account,
+    login_with_code,
+    login_with_password,
+    send_login_code,
+    signup,
+    signup_with_username,
+)
 
 __all__ = [
     "AccountChanges",
+    "AccountKind",
+    "NewAccount",
     "SignupResult",
     "change_password",
     "change_phone",
     "check_code",
     "deliver_code",
     "known_profile",
+    "login_with_account",
     "login_with_code",
     "login_with_password",
     "own_phone",
@@ -61,6 +74,7 @@ __all__ = [
     "send_verification_code",
     "send_verification_code_to_number",
     "signup",
+    "signup_with_username",
     "update_account",
     "verify_captcha",
     "verify_number",

@@ -1,20 +1,30 @@
 """Signing up and in: by a generic code (``usersByMobilePhone``), by a login code, by a
-password. Each attempt spends the attempt budgets, below the provider's own account lock."""
+password (of a number, or of the account a username or an email names), and a username
+sign-up. Each attempt spends the attempt budgets, below the provider's own account lock."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import FieldDoesNotExist
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from ..exceptions import InvalidCode
+from ..exceptions import InvalidCode, InvalidCredentials, UsernameTaken
 from ..guards import limits
+from ..leancloud.wire import new_object_id
+from ..models import PhoneProfile
 from .capture import capture_password
-from .provider import link, login_lock, provider
+from .provider import attach, link, login_lock, provider
 from .sends import deliver
+
+AccountKind = Literal["username", "email"]
 
 
 def send_login_code(
@@ -96,3 +106,104 @@ def login_with_password(
         user = link(provider().login_with_password(phone, password), request)
     capture_password(user, password, fresh=False)
     return user
+
+
+def account_key(kind: AccountKind, identifier: str) -> str:
+    """The budget key of the account ``identifier`` names: compatibility-normalised, trimmed
+    and case-folded, so that no spelling of a name gets a budget of its own."""
+    return f"{kind}:{unicodedata.normalize('NFKC', identifier).strip().casefold()}"
+
+
+def login_with_account(
+    kind: AccountKind,
+    identifier: str,
+    password: str,
+    request: HttpRequest | None,
+    *,
+    validate_token: str | None = None,
+) -> AbstractBaseUser:
+    """Sign a local user in by username or email and password (the auth backend's), within
+    the attempt budgets of the account the identifier names, whether or not it exists.
+
+    An unknown account, a wrong password, a deactivated user, a user without a usable password
+    and an email several users share all raise :class:`InvalidCredentials` after one run of a
+    password hasher, as Django's ``ModelBackend`` does (#20760): neither the answer nor the
+    work tells them apart. The user gets a profile and an objectId if it had none."""
+    with limits.account_attempt(
+        account_key(kind, identifier), request, validate_token=validate_token
+    ):
+        user = _account(kind, identifier)
+        if user is None:
+            get_user_model()().set_password(password)  # the hashing a real check does
+            raise InvalidCredentials()
+        if not user.check_password(password) or not getattr(user, "is_active", True):
+            raise InvalidCredentials()
+    return with_object_id(user)
+
+
+def _account(kind: AccountKind, identifier: str) -> AbstractBaseUser | None:
+    """The one user a username (``USERNAME_FIELD``, by natural key as ``ModelBackend`` finds
+    it) or an email (``EMAIL_FIELD``, case-insensitively) names, else None. A NUL is in no
+    name, and PostgreSQL refuses it in a query."""
+    model: Any = get_user_model()
+    if "\x00" in identifier:
+        return None
+    if kind == "username":
+        try:
+            return model._default_manager.get_by_natural_key(identifier)  # type: ignore[no-any-return]
+        except (model.DoesNotExist, model.MultipleObjectsReturned):
+            return None
+    field = model.get_email_field_name()
+    try:
+        model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return None
+    found = list(model._default_manager.filter(**{f"{field}__iexact": identifier})[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def with_object_id(user: AbstractBaseUser) -> AbstractBaseUser:
+    """``user``, with a profile that has an objectId (a new one when it had none): what
+    LeanCloud's SDKs address the user by."""
+    profile, _created = PhoneProfile.objects.get_or_create(user_id=user.pk)
+    if not profile.lc_object_id:
+        profile.lc_object_id = new_object_id()
+        profile.save(update_fields=["lc_object_id", "updated_at"])
+    attach(profile, user)
+    return user
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A username sign-up's fields, each checked already; ``email`` is the user model's
+    ``EMAIL_FIELD`` value (None: not set)."""
+
+    username: str
+    password: str
+    email: str | None = None
+
+
+def signup_with_username(
+    read_account: Callable[[], NewAccount], request: HttpRequest | None = None
+) -> AbstractBaseUser:
+    """Create a local user and its profile (a new objectId, no phone) from what
+    ``read_account`` checks and returns; :class:`UsernameTaken` when the username is taken.
+
+    One of the client's sign-up budget (``limits.new_account``) is spent before anything is
+    checked, so a taken name costs what a free one does. Taken or not is the unique
+    constraint's to say: two sign-ups racing for one name get one account and one refusal."""
+    limits.new_account(request)
+    account = read_account()
+    model: Any = get_user_model()
+    user = model(**{model.USERNAME_FIELD: account.username})
+    if account.email is not None:
+        setattr(user, model.get_email_field_name(), account.email)
+    user.set_password(account.password)
+    try:
+        with transaction.atomic():
+            user.save()
+            profile = PhoneProfile.objects.create(user=user, lc_object_id=new_object_id())
+    except IntegrityError:
+        raise UsernameTaken() from None
+    attach(profile, user)
+    return user  # type: ignore[no-any-return]

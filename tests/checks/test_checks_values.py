@@ -130,6 +130,7 @@ WRONG: dict[str, list[Any]] = {
     "CACHE": [*NOT_STR, "no-such-alias"],
     "CACHE_ALIAS": [*NOT_STR_OR_NONE, "no-such-alias"],
     "SIGN_MAX_AGE": NOT_COUNT,
+    "COMPAT_USERNAME_SIGNUP": NOT_FLAG,
     "SEND_IN_BACKGROUND": NOT_FLAG,
     "TASK_BACKEND": NOT_STR,
     "CLOCK": NOT_DOTTED_CALLABLE,
@@ -337,6 +338,7 @@ RIGHT: list[tuple[str, Any]] = [
     ("SMS_SIGN", "Example"),
     ("CACHE_ALIAS", None),
     ("ALLOW_VOICE", True),
+    ("COMPAT_USERNAME_SIGNUP", True),
 ]
 
 

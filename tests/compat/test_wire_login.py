@@ -64,7 +64,7 @@ def test_a_login_reads_the_user_s_profile_once(
         ({"password": PASSWORD}, 200),
         ({"mobilePhoneNumber": "12", "password": PASSWORD}, 127),
         ({"mobilePhoneNumber": PHONE, "smsCode": "000000"}, 603),
-        ({"username": "alice", "password": PASSWORD}, 1),
+        ({"username": "alice", "password": PASSWORD}, 210),  # unknown username: no probing
     ],
 )
 def test_login_errors(lc: LC, body: dict[str, str], code: int) -> None:

@@ -1,20 +1,25 @@
-"""Signing up and in: ``usersByMobilePhone``, ``users`` / ``classes/_User`` sign-ups,
-``login``, ``requestLoginSmsCode``; and the session that results (``users/me``,
+"""Signing up and in: ``usersByMobilePhone``, ``users`` / ``classes/_User`` sign-ups (by
+code, or by username when ``COMPAT_USERNAME_SIGNUP`` is on), ``login`` (by number, username or
+email), ``requestLoginSmsCode``; and the session that results (``users/me``,
 ``refreshSessionToken``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from ... import services
+from ...conf import get_settings
 from ...leancloud import protocol
-from ...leancloud.protocol import ProtocolError, bad_request
+from ...leancloud.protocol import ProtocolError
 from ...leancloud.wire import Code
 from .. import sessions
 from ..http import Answer, Call, endpoint
 from ..users import by_object_id, code_field, new_password, phone_field, user_json
 from .common import session_owner, signed_in, validate_token
+from .signup import new_account
 
 
 @endpoint("POST", "signup")
@@ -27,11 +32,16 @@ def users_by_mobile_phone(call: Call) -> Answer:
 def create_user(call: Call) -> Answer:
     """``POST /1.1/users`` and ``/1.1/classes/_User``: sign-up with ``mobilePhoneNumber`` and
     ``smsCode`` (optional ``username``, ``password``), as ``usersByMobilePhone`` (201 created,
-    200 when the proven number has an account). Without ``smsCode`` (a username + password or
-    authData sign-up) 119: every local user has a proven number."""
-    if call.body.get("smsCode") is None:
+    200 when the proven number has an account). Without ``smsCode``: a username + password
+    sign-up (``signup.new_account``: 201, 202 for a taken username) when
+    ``COMPAT_USERNAME_SIGNUP`` is on, else (and for an authData one) 119."""
+    if call.body.get("smsCode") is not None:
+        return _phone_signup(call)
+    if not get_settings().COMPAT_USERNAME_SIGNUP or "mobilePhoneNumber" in call.body:
+        # Off, every account proves a number; on, a number still needs its code.
         raise ProtocolError(Code.OPERATION_FORBIDDEN, "Sign up with mobilePhoneNumber and smsCode.")
-    return _phone_signup(call)
+    user = services.signup_with_username(lambda: new_account(call.body), call.request)
+    return signed_in(user, 201)
 
 
 def _phone_signup(call: Call) -> Answer:
@@ -57,10 +67,11 @@ def _phone_signup(call: Call) -> Answer:
 @endpoint("POST", "login")
 def login(call: Call) -> Answer:
     """``POST /1.1/login`` with ``mobilePhoneNumber`` and a ``password`` or an ``smsCode``,
-    through ``authenticate()`` (whose backends hold the attempt limits)."""
+    or with a ``username`` or an ``email`` and a ``password``, through ``authenticate()``
+    (whose backends hold the attempt limits)."""
     body = call.body
-    if body.get("username") or body.get("email"):
-        raise bad_request("Only mobilePhoneNumber logins are served here.")
+    if body.get("smsCode") is None and _given(body, "username", "email"):
+        return _account_login(call)
     if not body.get("mobilePhoneNumber"):
         raise ProtocolError(Code.USERNAME_MISSING)
     phone = call.phone = phone_field(body)
@@ -75,6 +86,32 @@ def login(call: Call) -> Answer:
         failure = Code.PASSWORD_MISMATCH
     if user is None:
         raise ProtocolError(failure)
+    return signed_in(user)
+
+
+def _given(body: dict[str, Any], *names: str) -> bool:
+    return any(body.get(name) not in (None, "") for name in names)
+
+
+def _account_login(call: Call) -> Answer:
+    """A username (it wins over an ``email`` sent with it: the Python SDK's ``login`` sends
+    both and relies on that) or email login. Every refusal is 210, LeanCloud's answer to a
+    wrong password, where LeanCloud answers 211 for an unknown username: no account is told
+    from another."""
+    body = call.body
+    password = protocol.password(body.get("password"))
+    token = validate_token(call)
+    if _given(body, "username"):
+        if not isinstance(body["username"], str):
+            raise ProtocolError(Code.INVALID_USERNAME)
+        credentials = {"lc_username": body["username"]}
+    else:
+        if not isinstance(body["email"], str):
+            raise ProtocolError(Code.INVALID_EMAIL)
+        credentials = {"lc_email": body["email"]}
+    user = authenticate(call.request, password=password, validate_token=token, **credentials)
+    if user is None:
+        raise ProtocolError(Code.PASSWORD_MISMATCH)
     return signed_in(user)
 
 

@@ -17,22 +17,25 @@ Failed attempts are counted so that no outsider can lock an owner out (docs/secu
   logins in 15 minutes), so that lock is never set off through the app.
 
 One module per kind of budget: ``sends`` (a code request), ``attempts`` (a code or password
-attempt), ``accounts`` (CAPTCHA answers, renames); ``common`` holds what they are made of.
+attempt, at a number or at an account a username or an email names), ``accounts`` (CAPTCHA
+answers, renames, username sign-ups); ``common`` holds what they are made of.
 """
 
 from __future__ import annotations
 
-from .accounts import captcha_answer, rename
-from .attempts import AttemptKind, attempt, attempt_without_number
+from .accounts import captcha_answer, new_account, rename
+from .attempts import AttemptKind, account_attempt, attempt, attempt_without_number
 from .common import AccountLock, remember_validate_token
 from .sends import reserve_send, sending
 
 __all__ = [
     "AccountLock",
     "AttemptKind",
+    "account_attempt",
     "attempt",
     "attempt_without_number",
     "captcha_answer",
+    "new_account",
     "remember_validate_token",
     "rename",
     "reserve_send",

@@ -1,5 +1,5 @@
-"""The budgets that are not about one number: CAPTCHA answers per client, and renames per user
-and per client."""
+"""The budgets that are not about one number: CAPTCHA answers per client, renames per user
+and per client, and username sign-ups per client."""
 
 from __future__ import annotations
 
@@ -27,3 +27,12 @@ def rename(user_pk: object, request: HttpRequest | None) -> None:
     limit = window("renames", get_settings().RENAMES_PER_HOUR, HOUR)
     checks = [(limit, digest("user", str(user_pk))), (limit, client_digest(request))]
     take_all(Reservation(), checks, refusal=Throttled)
+
+
+def new_account(request: HttpRequest | None) -> None:
+    """Spend one username sign-up of the client's hourly budget, the one its renames spend
+    (``RENAMES_PER_HOUR``; :class:`Throttled` when spent), whatever the sign-up finds: a
+    name refused as taken costs what a free one does, so no client makes accounts or probes
+    names without limit."""
+    limit = window("renames", get_settings().RENAMES_PER_HOUR, HOUR)
+    take_all(Reservation(), [(limit, client_digest(request))], refusal=Throttled)

@@ -1,6 +1,7 @@
 """The budgets of one attempt at a code or a password: per client, per client and number, the
-number's CAPTCHA step-up and ceiling, and below a provider's own account lock; and those of a
-code sent without its number."""
+number's CAPTCHA step-up and ceiling, and below a provider's own account lock; the same for a
+password at an account a username or an email names; and those of a code sent without its
+number."""
 
 from __future__ import annotations
 
@@ -74,11 +75,13 @@ class _AttemptLimits:
 
 
 def _attempt_limits(
-    kind: AttemptKind, phone: str, request: HttpRequest | None, lock: AccountLock | None
+    kind: AttemptKind, number: str, request: HttpRequest | None, lock: AccountLock | None
 ) -> _AttemptLimits:
+    """The windows of one attempt at ``number``: the keyed digest of what the attempt names
+    (a phone number, or an account's name)."""
     conf = get_settings()
     threshold, seconds = _kind_window(kind)
-    number, client = digest("phone", phone), client_digest(request)
+    client = client_digest(request)
     known = bool(cache().get(_known_key(number, client)))
     return _AttemptLimits(
         number=number,
@@ -146,7 +149,29 @@ def attempt(
     consecutive failures everyone is refused. ``lock`` is the provider's own account lock,
     for attempts the provider counts toward it (LeanCloud's logins): fewer reach it.
     """
-    limits = _attempt_limits(kind, phone, request, lock)
+    limits = _attempt_limits(kind, digest("phone", phone), request, lock)
+    with _spent(limits, validate_token):
+        yield
+
+
+@contextmanager
+def account_attempt(
+    account: str, request: HttpRequest | None, *, validate_token: str | None = None
+) -> Iterator[None]:
+    """Spend one password attempt at the account ``account`` names (a username or an email,
+    normalised by the caller, so spellings share one budget) around the ``with`` block:
+    exactly the budgets :func:`attempt` spends for a number (``PASSWORD_ATTEMPTS`` per client,
+    ``ATTEMPTS_PER_IP_MINUTE``, the CAPTCHA step-up, ``FAILURES_PER_NUMBER``), whether or not
+    such an account exists. No provider lock: these accounts are the site's own."""
+    limits = _attempt_limits("password", digest("account", account), request, None)
+    with _spent(limits, validate_token):
+        yield
+
+
+@contextmanager
+def _spent(limits: _AttemptLimits, validate_token: str | None) -> Iterator[None]:
+    """Take the client's slots, then the number's, around the attempt; a success clears the
+    client's failures on the number."""
     reservation = Reservation()
     take_all(reservation, limits.client_checks())
     _take_number_slots(limits, reservation, validate_token)
