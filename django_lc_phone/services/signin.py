@@ -18,7 +18,7 @@ from django.http import HttpRequest
 
 from ..exceptions import InvalidCode, InvalidCredentials, UsernameTaken
 from ..guards import limits
-from ..leancloud.wire import new_object_id
+from ..leancloud.wire import new_object_id, new_session_token
 from ..models import PhoneProfile
 from .capture import capture_password
 from .provider import attach, link, login_lock, provider
@@ -164,11 +164,18 @@ def _account(kind: AccountKind, identifier: str) -> AbstractBaseUser | None:
 
 def with_object_id(user: AbstractBaseUser) -> AbstractBaseUser:
     """``user``, with a profile that has an objectId (a new one when it had none): what
-    LeanCloud's SDKs address the user by."""
+    LeanCloud's SDKs address the user by; and a provider session, which the local provider
+    acts as the user with (a phone change), as its own sign-ins mint one."""
     profile, _created = PhoneProfile.objects.get_or_create(user_id=user.pk)
+    fields = []
     if not profile.lc_object_id:
         profile.lc_object_id = new_object_id()
-        profile.save(update_fields=["lc_object_id", "updated_at"])
+        fields.append("lc_object_id")
+    if not profile.lc_session_token:
+        profile.lc_session_token = new_session_token()
+        fields.append("lc_session_token")
+    if fields:
+        profile.save(update_fields=[*fields, "updated_at"])
     attach(profile, user)
     return user
 
@@ -202,7 +209,9 @@ def signup_with_username(
     try:
         with transaction.atomic():
             user.save()
-            profile = PhoneProfile.objects.create(user=user, lc_object_id=new_object_id())
+            profile = PhoneProfile.objects.create(
+                user=user, lc_object_id=new_object_id(), lc_session_token=new_session_token()
+            )
     except IntegrityError:
         raise UsernameTaken() from None
     attach(profile, user)

@@ -120,3 +120,14 @@ def test_one_client_gets_renames_per_hour_signups_taken_or_not(lc: LC) -> None:
     assert_error(lc.post("users", {"username": "name1", "password": PASSWORD}), 429)
     assert get_user_model().objects.count() == 4
     assert client(7).post("users", {"username": "fresh", "password": PASSWORD}).status_code == 201
+
+
+@pytest.mark.usefixtures("signups_on")
+def test_a_username_user_can_bind_a_number_with_its_session(lc: LC) -> None:
+    """The local provider acts as the user by its provider session (a phone change): a
+    username sign-up mints one, as the provider's own sign-ups do. Found by LeanCloud's own
+    ``test_request_change_phone_number``, which answered 211 here."""
+    token = lc.post("users", {"username": "alice", "password": PASSWORD}).json()["sessionToken"]
+    asked = lc.post("requestChangePhoneNumber", {"mobilePhoneNumber": PHONE}, session=token)
+    assert asked.status_code == 200, asked.content
+    assert asked.json() == {}

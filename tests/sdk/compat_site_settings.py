@@ -2,6 +2,8 @@
 
 LeanCloud sends international SMS once the app's console allows it, and the suite's app did;
 the example site allows only its DEFAULT_REGION (CN), so the same switch is turned on here.
+The suite signs users up by username and password, as an app migrating off LeanCloud may
+keep doing: ``COMPAT_USERNAME_SIGNUP`` is on.
 """
 
 from __future__ import annotations
@@ -9,4 +11,7 @@ from __future__ import annotations
 from example_project.settings import *  # noqa: F403 - the example site, one setting changed
 from example_project.settings import LC_PHONE
 
-LC_PHONE = {**LC_PHONE, "ALLOWED_REGIONS": ["CN", "GB"]}
+LC_PHONE = {**LC_PHONE, "ALLOWED_REGIONS": ["CN", "GB"], "COMPAT_USERNAME_SIGNUP": True}
+# LeanCloud takes any non-empty password, and the suite signs up with short common ones; the
+# example site's validators would refuse them (218), which is the site's policy, not compat's.
+AUTH_PASSWORD_VALIDATORS: list[dict[str, object]] = []

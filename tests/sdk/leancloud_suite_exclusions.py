@@ -92,17 +92,10 @@ _SETUP_TESTS: Final = [
     "test_refresh_session_token",
     "test_is_authenticated",
 ]
-_USERNAME_SIGNUP: Final = (
-    "PENDING: compat's username + password sign-up (POST /1.1/users answers 119 "
-    "'Sign up with mobilePhoneNumber and smsCode')"
-)
 
 COMPAT: Final[dict[str, str]] = {
     **OUT_OF_SCOPE,
     **{f"tests/test_user.py::{name}": _SETUP for name in _SETUP_TESTS},
-    "tests/test_user.py::test_sign_up": _USERNAME_SIGNUP,
-    "tests/test_user.py::test_sign_out": _USERNAME_SIGNUP,
-    "tests/test_user.py::test_request_change_phone_number": _USERNAME_SIGNUP,
 }
 
 TARGETS: Final[dict[str, dict[str, str]]] = {"emulator": EMULATOR, "compat": COMPAT}
