@@ -236,11 +236,11 @@ def test_the_cutover_loses_no_user_password_or_session(
         listed = tmp_path / "users.json"
         listed.write_text(json.dumps(python_users))
         steps = _python_sdk(site.url, "after", str(listed))
-        kept = sorted(s["name"] for s in steps if s["step"] == "session_kept")
+        kept = sorted(s["user"] for s in steps if s["step"] == "session_kept")
         assert kept == ["phone_password", "sms_only", "unverified", "username_only"]
-        signed = sorted(s["name"] for s in steps if s["step"] == "signed_in")
+        signed = sorted(s["user"] for s in steps if s["step"] == "signed_in")
         assert signed == ["phone_password", "resets_on_site", "unverified", "username_only"]
-        assert [s["name"] for s in steps if s["step"] == "refused"] == ["changes_upstream"]
+        assert [s["user"] for s in steps if s["step"] == "refused"] == ["changes_upstream"]
         js = _js_sdk(js_sdk, site.url, "after", LC_USER=json.dumps(users["js"]))
         assert [s["step"] for s in js] == ["session_kept", "signed_in"]
         assert SMS_SENT not in site.output()

@@ -209,6 +209,14 @@ class PasswordResetSerializer(PhoneCodeSerializer):
     password = NewPasswordField()
 
 
+class PasswordChangeSerializer(serializers.Serializer[Any]):
+    """``password/change/``: the signed-in user's password, then the new one."""
+
+    old_password = StrictCharField(max_length=128, write_only=True)
+    new_password = NewPasswordField()
+    validate_token = _validate_token()
+
+
 class CaptchaVerifySerializer(serializers.Serializer[Any]):
     """``captcha/verify/``."""
 
@@ -255,6 +263,16 @@ class AuthResponseSerializer(serializers.Serializer[Any]):
     refresh = serializers.CharField(required=False)
     user = UserSerializer()
     created = serializers.BooleanField()
+
+
+class PasswordChangedSerializer(serializers.Serializer[Any]):
+    """``password/change/``: the acknowledgement, and the caller's new credentials (the old
+    ones ended with every other session and token of the user)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    token = serializers.CharField(allow_null=True)
+    refresh = serializers.CharField(required=False)
 
 
 class MessageSerializer(serializers.Serializer[Any]):

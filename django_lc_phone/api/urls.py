@@ -47,6 +47,7 @@ urlpatterns = [
         name="password-reset-sms-code",
     ),
     endpoint("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    endpoint("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     endpoint(
         "phone/verify/sms-code/", views.PhoneVerifyCodeView.as_view(), name="phone-verify-sms-code"
     ),

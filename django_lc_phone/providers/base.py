@@ -114,3 +114,16 @@ class KeepsCodes(Protocol):
     def number_of_code(self, purpose: str, code: str) -> str:
         """The number whose live ``purpose`` code is ``code``, without spending it;
         ``InvalidCode`` when none, or more than one, matches."""
+
+
+@runtime_checkable
+class ChangesPasswords(Protocol):
+    """A provider that holds the passwords itself (LeanCloud), so a signed-in user's password
+    change is its to make. The local provider's passwords are the site's own users'."""
+
+    def change_password(
+        self, object_id: str, old_password: str, new_password: str, *, session_token: str
+    ) -> str:
+        """Change the password of the user ``session_token`` belongs to; its new session
+        token. ``InvalidCredentials`` for a wrong old password, ``SessionExpired`` for a
+        session the provider no longer accepts."""

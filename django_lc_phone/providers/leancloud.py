@@ -303,6 +303,18 @@ class LeanCloudProvider:
         """``verifyCaptcha``."""
         return _call(lambda: self.client.verify_captcha(answer, token))
 
+    def change_password(
+        self, object_id: str, old_password: str, new_password: str, *, session_token: str
+    ) -> str:
+        """``updatePassword``: LeanCloud checks the old password (210) and answers the user's
+        new session token."""
+        return _call(
+            lambda: self.client.update_password(
+                object_id, old_password, new_password, session_token=session_token
+            ),
+            session_bound=True,
+        )
+
     def session_is_live(self, session_token: str) -> bool:
         """Whether LeanCloud still accepts ``session_token`` (``users/me``): ``lc_cutover``
         carries over no session LeanCloud has rotated or revoked since the site saw it."""

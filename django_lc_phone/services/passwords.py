@@ -1,5 +1,6 @@
 """Passwords: the reset by SMS code (nobody is signed in by it; every session and token of the
-user ends), and a change with the old password (compat's ``updatePassword``)."""
+user ends), and a change with the old password (``auth/phone/password/change/``, compat's
+``updatePassword``)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from .. import signals
+from ..conf import get_settings
 from ..exceptions import InvalidCredentials
 from ..guards import limits
 from ..models import PhoneProfile
+from ..providers.base import ChangesPasswords
 from ..revocation import revoke_other_credentials
 from .capture import capture_password
-from .provider import profile_of, provider
+from .provider import login_lock, profile_of, provider, session_token
 from .sends import deliver
 
 
@@ -64,28 +68,68 @@ def change_password(
     request: HttpRequest | None = None,
     validate_token: str | None = None,
 ) -> PhoneProfile:
-    """Change the password of the caller's own account (the old one checked as a login checks
-    one, through ``authenticate()``: the same budget, and ``user_login_failed`` for lockout
-    tools); every session and token of the user ends. The user's profile (touched, for its
-    ``updated_at``). Call it inside the caller's transaction when it ends sessions of its own.
+    """Change the password of the caller's own account; every other session and token of the
+    user ends (``request``'s own session stays, under a new key). The user's profile (touched,
+    for its ``updated_at``). Call it inside the caller's transaction when it ends sessions of
+    its own.
 
-    ``InvalidCredentials`` for a wrong old password, or a user without a number (who cannot
-    sign in with a password either)."""
+    With a provider that holds the passwords (LeanCloud, ``ChangesPasswords``) the provider
+    checks the old one and keeps the new one, within the password attempt budget, and the new
+    one is captured (``capture``); else the old one is checked as a login checks one, through
+    ``authenticate()`` (the same budget, and ``user_login_failed`` for lockout tools), by the
+    number or, for a user without one, by the username.
+
+    ``InvalidCredentials`` for a wrong old password; ``SessionExpired`` when LeanCloud's
+    session for the user is not stored."""
     profile = profile_of(user)
-    phone = profile.phone_e164 if profile is not None else ""
-    checked = (
-        authenticate(request, phone=phone, password=old, validate_token=validate_token)
-        if phone
-        else None
+    if profile is None:
+        raise InvalidCredentials()
+    keeper = provider()
+    if isinstance(keeper, ChangesPasswords):
+        _change_upstream(keeper, user, profile, old, new, request, validate_token)
+        return profile
+    credentials = (
+        {"phone": profile.phone_e164} if profile.phone else {"lc_username": user.get_username()}
     )
-    if profile is None or checked is None or checked.pk != user.pk:
+    checked = authenticate(request, password=old, validate_token=validate_token, **credentials)
+    if checked is None or checked.pk != user.pk:
         raise InvalidCredentials()
     with transaction.atomic():
         user.set_password(new)
         user.save(update_fields=["password"])
-        revoke_other_credentials(user)  # DRF tokens, JWT refresh tokens, sessions
+        revoke_other_credentials(user, request)  # DRF tokens, JWT refresh tokens, sessions
         profile.save(update_fields=["updated_at"])
     return profile
+
+
+def _change_upstream(
+    keeper: ChangesPasswords,
+    user: AbstractBaseUser,
+    profile: PhoneProfile,
+    old: str,
+    new: str,
+    request: HttpRequest | None,
+    validate_token: str | None,
+) -> None:
+    """LeanCloud's ``updatePassword``; its new session is stored as a sign-in's is."""
+    if not profile.phone or not profile.lc_object_id:
+        raise InvalidCredentials()  # a password is checked by number with LeanCloud
+    token = session_token(user)
+    with limits.attempt(
+        "password", profile.phone_e164, request, validate_token=validate_token, lock=login_lock()
+    ):
+        fresh = keeper.change_password(str(profile.lc_object_id), old, new, session_token=token)
+    now = timezone.now()
+    stored = fresh if get_settings().STORE_SESSION_TOKEN else ""
+    with transaction.atomic():
+        PhoneProfile.objects.filter(pk=profile.pk).update(
+            lc_session_token=stored, lc_session_token_at=now, updated_at=now
+        )
+        profile.lc_session_token, profile.lc_session_token_at = stored, now
+        profile.updated_at = now
+        revoke_other_credentials(user, request)
+        on_commit_revoked(user, "password_changed", request)
+        capture_password(user, new, fresh=True)
 
 
 def on_commit_revoked(

@@ -86,7 +86,7 @@ def after(path):
         if user.get("session"):
             me = User.become(user["session"])
             assert me.id == user["object_id"], (name, me.id)
-            step("session_kept", name=name)
+            step("session_kept", user=name)
         if not user.get("latest_password"):
             continue
         if user.get("username"):
@@ -95,13 +95,13 @@ def after(path):
         else:
             signed = User.login_with_mobile_phone(user["phone"], user["latest_password"])
         assert signed.id == user["object_id"], (name, signed.id)
-        step("signed_in", name=name)
+        step("signed_in", user=name)
     for name, user in users.items():
         if user.get("needs_reset"):
             try:
                 User.login_with_mobile_phone(user["phone"], user["latest_password"])
             except LeanCloudError as error:
-                step("refused", name=name, code=error.code)
+                step("refused", user=name, code=error.code)
             else:
                 raise AssertionError(f"{name} signed in without a reset")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .base import CODE_SENT_DETAIL, PhoneAPIView, SignedInView
 from .codes import CaptchaVerifyView, CaptchaView, SmsCodeVerifyView, SmsCodeView
-from .passwords import PasswordResetCodeView, PasswordResetView
+from .passwords import PasswordChangeView, PasswordResetCodeView, PasswordResetView
 from .phone import PhoneChangeCodeView, PhoneChangeView, PhoneVerifyCodeView, PhoneVerifyView
 from .signin import LoginCodeView, LoginView, LogoutView, MeView, SignupView
 
@@ -17,6 +17,7 @@ __all__ = [
     "LoginView",
     "LogoutView",
     "MeView",
+    "PasswordChangeView",
     "PasswordResetCodeView",
     "PasswordResetView",
     "PhoneAPIView",

@@ -1,14 +1,18 @@
-"""The password reset by SMS code (``password-reset/sms-code/``, ``password-reset/``)."""
+"""Passwords: the reset by SMS code (``password-reset/sms-code/``, ``password-reset/``) and
+the signed-in user's change (``password/change/``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ... import services
+from ...tokens import rotate
 from .. import serializers as s
-from .base import PhoneAPIView, ack, code_sent, doc, validate_token
+from .base import PhoneAPIView, SignedInView, ack, code_sent, doc, validate_token
 
 
 class PasswordResetCodeView(PhoneAPIView):
@@ -45,3 +49,29 @@ class PasswordResetView(PhoneAPIView):
             validate_token=validate_token(data),
         )
         return ack("password_reset", _("Your password has been reset. Sign in with it."))
+
+
+class PasswordChangeView(SignedInView):
+    """Change the signed-in user's password with the old one."""
+
+    audit_event = "password_change"
+
+    @doc(s.PasswordChangeSerializer, s.PasswordChangedSerializer)
+    def post(self, request: Request) -> Response:
+        """Change the signed-in user's password: the old one is checked as a login checks one
+        (the same attempt budget; a wrong one is ``401 invalid_credentials``). Every other
+        session and token of the user ends; the caller gets new credentials with the answer
+        (LeanCloud: ``updatePassword``, whose new password is captured)."""
+        data = self.valid(s.PasswordChangeSerializer)
+        user: Any = request.user
+        profile = services.profile_of(user)
+        self.audit_phone = profile.phone_e164 if profile is not None else None
+        services.change_password(
+            user,
+            data["old_password"],
+            data["new_password"],
+            request=request._request,
+            validate_token=validate_token(data),
+        )
+        answer = ack("password_changed", _("Your password has been changed."))
+        return Response({**answer.data, **rotate(request._request, user)})
