@@ -72,6 +72,7 @@ class _Run:
     ids: set[str] = field(default_factory=set)
     usernames: set[str] = field(default_factory=set)
     phones: dict[str, str] = field(default_factory=dict)
+    revisits: bool = False  # a later batch may bring a newer version of a record: no duplicate
 
     def absorb(self, plan: _Plan) -> None:
         self.ids |= plan.ids
@@ -100,7 +101,7 @@ def import_users(
     report = ImportReport(dry_run=dry_run)
     state = load_checkpoint(checkpoint, source.key) if resume and checkpoint else {}
     report.resumed_after = int(state.get("position", 0))
-    run = _Run()
+    run = _Run(revisits=source.revisits)
     exported = source.exported
     for batch in source.batches(batch_size, state or None):
         report.read += len(batch.records)
@@ -110,6 +111,8 @@ def import_users(
             if (item := parse_record(raw, number, region, report.note, exported=exported))
             is not None
         ]
+        if run.revisits:  # the newest version of each record, where the batch has two
+            items = list({item.object_id: item for item in items}.values())
         _import_batch(items, run, report, dry_run=dry_run)
         if checkpoint is not None and not dry_run:
             save_checkpoint(checkpoint, {"source": source.key, **batch.resume})
@@ -146,7 +149,7 @@ def _plan(items: list[Incoming], run: _Run) -> _Plan:
     plan = _Plan(now=timezone.now())
     fresh: list[Incoming] = []
     for item in items:
-        if item.object_id in run.ids or item.object_id in plan.ids:
+        if item.object_id in plan.ids or (item.object_id in run.ids and not run.revisits):
             plan.issues.append(("duplicate", item.object_id))
         else:
             plan.ids.add(item.object_id)

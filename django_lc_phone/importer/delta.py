@@ -56,6 +56,7 @@ class ApiDelta:
     change first; ``newest`` is the latest ``updatedAt`` read so far."""
 
     exported = False
+    revisits = True  # a user changed during the run comes again, at the end of the order
 
     def __init__(self, client: LeanCloudClient, since: datetime | None) -> None:
         self.client = client
@@ -95,17 +96,19 @@ class ApiDelta:
 
     def _page(self, tied: list[str], limit: int) -> tuple[list[Any], list[Any]]:
         """The next page from ``newest`` on, and its records not read yet. The records tied
-        at ``newest`` come again first; they are skipped by id rather than by count, since
-        one of them may have changed (and moved on) meanwhile and a count would then skip
-        a record never read. Only when a whole page is of them does a skip take over."""
+        at ``newest`` come again first; they are left out by id rather than skipped by count,
+        since one of them may have changed (and moved on) meanwhile, and a count would then
+        skip a record never read. Only a page of nothing but them is stepped over."""
         where = {"updatedAt": {"$gte": _date(self.newest)}} if self.newest else None
         seen = set(tied)
-        for skip in (0, len(tied)):
+        skip = 0
+        while skip <= len(tied):  # a page all read is of the tied: at most that many of them
             page = self.client.query_users(where=where, order=ORDER, limit=limit, skip=skip)
             fresh = [r for r in page if r.get("objectId") not in seen]
             if fresh or len(page) < limit:
                 return page, fresh
-        raise ImportSourceError(f"more than {len(tied)} users changed at {self.newest}: stopped")
+            skip += len(page)
+        raise ImportSourceError(f"LeanCloud repeats the users changed at {self.newest}: stopped")
 
 
 def load_mark(source: str = API_MARK) -> datetime | None:

@@ -175,13 +175,17 @@ class Batch:
 class UserSource(Protocol):
     """Where records come from. ``key`` tells sources apart, so that a checkpoint is never
     applied to another one; ``exported`` is True for the data export (which, unlike the API,
-    carries password hashes and session tokens)."""
+    carries password hashes and session tokens); ``revisits`` is True for a source that may
+    hand out a record again, newer, later in the same run."""
 
     @property
     def key(self) -> str: ...
 
     @property
     def exported(self) -> bool: ...
+
+    @property
+    def revisits(self) -> bool: ...
 
     def batches(self, size: int, resume: Mapping[str, Any] | None) -> Iterator[Batch]: ...
 
@@ -190,6 +194,7 @@ class ExportFile:
     """A LeanCloud data-export file (or a zip of them); JSON lines are streamed."""
 
     exported = True
+    revisits = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -216,6 +221,7 @@ class ApiScan:
     """
 
     exported = False
+    revisits = False
 
     def __init__(self, client: LeanCloudClient) -> None:
         self.client = client

@@ -47,6 +47,7 @@ class ApiRecords:
     """Records as the API returns them: no ``password``, no ``salt``, no token."""
 
     exported = False
+    revisits = False
     key = "api-test"
 
     def __init__(self, records: list[dict[str, Any]]) -> None:
@@ -198,7 +199,9 @@ def test_a_token_not_in_leancloud_form_is_dropped_and_never_shown(
     out = capsys.readouterr().out
     assert "bad_session_token (1)" in out
     assert record(1)["objectId"] in out
-    assert str(token) not in out and TOKEN not in out and DOC_HASH not in out
+    assert str(token) not in out
+    assert TOKEN not in out
+    assert DOC_HASH not in out
     assert profile_of(1).lc_session_token == ""
     assert profile_of(2).lc_session_token == TOKEN
     assert DOC_SALT not in out
@@ -207,4 +210,3 @@ def test_a_token_not_in_leancloud_form_is_dropped_and_never_shown(
 def test_a_token_without_a_record_time_is_not_kept(tmp_path: Path) -> None:
     run(tmp_path, [record(1, updatedAt=MISSING, sessionToken=TOKEN)])
     assert (profile_of(1).lc_session_token, profile_of(1).lc_session_token_at) == ("", None)
-
