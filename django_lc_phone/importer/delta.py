@@ -127,10 +127,13 @@ def import_changed(
     """Import the records changed since ``since`` (see :func:`import_users` for ``options``)
     and the newest ``updatedAt`` read. Only a complete run (no exception, not a dry run)
     stores that as ``mark``'s watermark: an interrupted one leaves the old mark, so the next
-    run reads everything again from there."""
+    run reads everything again from there. So does a run that started after the old mark (or
+    with no mark, anywhere but the beginning): its mark would hide the changes before it."""
+    old = load_mark(mark) if mark is not None else None
+    covers = since is None or (old is not None and since <= old)
     source = ApiDelta(client, since)
     report = import_users(source, **options)
-    if mark is not None and not report.dry_run and source.newest is not None:
+    if mark is not None and covers and not report.dry_run and source.newest is not None:
         ImportWatermark.objects.update_or_create(
             source=mark, defaults={"updated_since": parse_date(source.newest)}
         )

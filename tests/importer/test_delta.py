@@ -67,7 +67,21 @@ def test_only_the_users_changed_since_then_are_read(
         object_id(5),
     }
     assert newest == iso(5)
-    assert load_mark() == parse_date(iso(5))
+    assert load_mark() is None  # nothing before iso(3) was read: `auto` must not skip it
+
+
+def test_a_moment_not_after_the_mark_stores_the_new_one(
+    emulator: Emulator, inprocess_client: LeanCloudClient
+) -> None:
+    for n in range(1, 4):
+        put(emulator, n, second=n)
+    ImportWatermark.objects.create(source="api", updated_since=parse_date(iso(2)))
+    import_changed(inprocess_client, parse_date(iso(3)))
+    assert load_mark() == parse_date(iso(2))  # started after the mark: kept
+
+    import_changed(inprocess_client, parse_date(iso(1)))
+
+    assert load_mark() == parse_date(iso(3))
 
 
 def test_pages_through_ties_and_misses_nothing(
@@ -159,8 +173,9 @@ def test_nothing_changed_keeps_the_mark(
 ) -> None:
     put(emulator, 1, second=1)
     since = parse_date(iso(5))
+    ImportWatermark.objects.create(source="api", updated_since=since)
 
-    report, newest = import_changed(inprocess_client, since)
+    report, newest = import_changed(inprocess_client, load_mark())
 
     assert report.read == 0
     assert newest == iso(5)
