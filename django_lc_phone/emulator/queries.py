@@ -10,15 +10,24 @@ from typing import Any, Final
 
 from ..leancloud import jsondepth
 from ..leancloud.protocol import ProtocolError, bad_request
-from ..leancloud.wire import format_timestamp
+from ..leancloud.wire import format_date, format_timestamp, parse_date
 from .objects import USER, Obj
+
+
+def _iso(value: Any) -> Any:
+    """A Date's ISO string in the one form ``createdAt``/``updatedAt`` have, so that strings
+    compare as the moments do (``...00Z`` and ``...00.000Z`` are one moment)."""
+    try:
+        return format_date(parse_date(value)) if isinstance(value, str) else value
+    except ValueError:
+        return value  # not a LeanCloud date: compared as it is, matching nothing else
 
 
 def _comparable(value: Any) -> Any:
     """Dates and pointers compare by their ISO string and objectId."""
     if isinstance(value, dict):
         if value.get("__type") == "Date":
-            return value.get("iso")
+            return _iso(value.get("iso"))
         if value.get("__type") == "Pointer":
             return value.get("objectId")
     return value

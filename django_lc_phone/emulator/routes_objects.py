@@ -41,7 +41,8 @@ def _limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
         value = int(raw)
     except ValueError:
         raise bad_request("limit must be an integer.") from None
-    return max(0, min(value, MAX_LIMIT))
+    # Out of range is the default, not the nearest bound (0 stays: a count-only query) [S3].
+    return value if 0 <= value <= MAX_LIMIT else default
 
 
 def query(

@@ -24,23 +24,27 @@ from django.utils import timezone
 
 from ..hashers import ALGORITHM
 from ..models import PhoneProfile
-
-# The same username rules as users linked at login (usernames.local_username), applied in bulk.
-from ..usernames import for_field, is_valid
+from .checkpoints import load_checkpoint, save_checkpoint
+from .cutover import CUTOVER_FIELDS, hash_is_newer, new_profile_fields, record_on
+from .names import Names
 from .records import (
     ISSUES,
     ImportReport,
     ImportSourceError,
     Incoming,
     UserSource,
-    load_checkpoint,
     parse_record,
-    save_checkpoint,
 )
 
 __all__ = ["ISSUES", "ImportReport", "ImportSourceError", "import_users"]
 
-PROFILE_FIELDS: Final = ["phone", "phone_verified", "phone_verified_at", "last_synced_at"]
+PROFILE_FIELDS: Final = [
+    "phone",
+    "phone_verified",
+    "phone_verified_at",
+    "last_synced_at",
+    *CUTOVER_FIELDS,
+]
 
 
 @dataclass
@@ -68,6 +72,7 @@ class _Run:
     ids: set[str] = field(default_factory=set)
     usernames: set[str] = field(default_factory=set)
     phones: dict[str, str] = field(default_factory=dict)
+    revisits: bool = False  # a later batch may bring a newer version of a record: no duplicate
 
     def absorb(self, plan: _Plan) -> None:
         self.ids |= plan.ids
@@ -96,14 +101,18 @@ def import_users(
     report = ImportReport(dry_run=dry_run)
     state = load_checkpoint(checkpoint, source.key) if resume and checkpoint else {}
     report.resumed_after = int(state.get("position", 0))
-    run = _Run()
+    run = _Run(revisits=source.revisits)
+    exported = source.exported
     for batch in source.batches(batch_size, state or None):
         report.read += len(batch.records)
         items = [
             item
             for number, raw in enumerate(batch.records, batch.start + 1)
-            if (item := parse_record(raw, number, region, report.note)) is not None
+            if (item := parse_record(raw, number, region, report.note, exported=exported))
+            is not None
         ]
+        if run.revisits:  # the newest version of each record, where the batch has two
+            items = list({item.object_id: item for item in items}.values())
         _import_batch(items, run, report, dry_run=dry_run)
         if checkpoint is not None and not dry_run:
             save_checkpoint(checkpoint, {"source": source.key, **batch.resume})
@@ -140,7 +149,7 @@ def _plan(items: list[Incoming], run: _Run) -> _Plan:
     plan = _Plan(now=timezone.now())
     fresh: list[Incoming] = []
     for item in items:
-        if item.object_id in run.ids or item.object_id in plan.ids:
+        if item.object_id in plan.ids or (item.object_id in run.ids and not run.revisits):
             plan.issues.append(("duplicate", item.object_id))
         else:
             plan.ids.add(item.object_id)
@@ -154,7 +163,7 @@ def _plan(items: list[Incoming], run: _Run) -> _Plan:
         str(phone): pk
         for phone, pk in PhoneProfile.objects.filter(phone__in=wanted).values_list("phone", "pk")
     }
-    names = _Names(run, plan, [item for item in fresh if item.object_id not in profiles])
+    names = Names(run.usernames, plan, [item for item in fresh if item.object_id not in profiles])
     for item in fresh:
         profile = profiles.get(item.object_id)
         if profile is not None:
@@ -190,43 +199,6 @@ def _claim_phone(
     return item.phone
 
 
-class _Names:
-    """Free usernames for the batch's new users: one query for every candidate."""
-
-    def __init__(self, run: _Run, plan: _Plan, items: list[Incoming]) -> None:
-        self.model = get_user_model()
-        self.field = self.model._meta.get_field(self.model.USERNAME_FIELD)
-        self.candidates = {item.object_id: self._candidates(item) for item in items}
-        every = [name for names in self.candidates.values() for name in names]
-        lookup = {f"{self.model.USERNAME_FIELD}__in": every}
-        taken = self.model._default_manager.filter(**lookup).values_list(
-            self.model.USERNAME_FIELD, flat=True
-        )
-        self.taken = set(taken) | run.usernames if every else set(run.usernames)
-        self.plan = plan
-
-    def _candidates(self, item: Incoming) -> list[str]:
-        fallback = for_field(self.field, f"lc_{item.object_id}")
-        wanted = item.username or item.phone
-        if wanted:
-            value = for_field(self.field, wanted)
-            if is_valid(self.field, value):
-                return [value, fallback]
-        return [fallback]
-
-    def pick(self, item: Incoming) -> str | None:
-        """The first free candidate (noting when the user's own name could not be had)."""
-        for name in self.candidates[item.object_id]:
-            if name not in self.taken and name not in self.plan.usernames:
-                wanted = item.username or item.phone
-                if wanted and name != for_field(self.field, wanted):
-                    self.plan.issues.append(("username_taken", item.object_id))
-                self.plan.usernames.add(name)
-                return name
-        self.plan.issues.append(("no_username", item.object_id))
-        return None
-
-
 def _plan_new(item: Incoming, username: str, phone: str | object | None, plan: _Plan) -> None:
     model = get_user_model()
     user = model(**{model.USERNAME_FIELD: username})
@@ -242,6 +214,7 @@ def _plan_new(item: Incoming, username: str, phone: str | object | None, plan: _
         phone_verified_at=plan.now if verified else None,
         lc_object_id=item.object_id,
         last_synced_at=plan.now,
+        **new_profile_fields(item),
     )
     plan.new_users.append(user)
     plan.new_profiles.append(profile)
@@ -265,9 +238,14 @@ def _plan_update(
         user.date_joined = joined
         user_changed = True
     password = item.password
-    if password is not None and _leancloud_owned(user.password) and user.password != password:
+    # No import replaces a newer password: the site's own, or a hash of a later record.
+    wrote_hash = (
+        password is not None and _leancloud_owned(user.password) and hash_is_newer(item, profile)
+    )
+    if wrote_hash and password is not None and user.password != password:
         user.password = password
         user_changed = True
+    profile_changed = record_on(profile, item, wrote_hash=wrote_hash) or profile_changed
     if profile_changed:
         profile.last_synced_at = plan.now
         plan.changed_profiles.append(profile)

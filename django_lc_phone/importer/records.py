@@ -1,9 +1,9 @@
-"""The importer's input side: LeanCloud ``_User`` records, their sources, checkpoints, report.
+"""The importer's input side: LeanCloud ``_User`` records, their sources and the run's report.
 
 Sources: a data-export file (a JSON array, ``{"results": [...]}``, JSON lines, or a zip holding
 ``_User*.json`` / ``_User*.jsonl`` members, as the dashboard's export gives them) and the live
 API's ``_User`` scan with the master key. Both hand out batches along with the state a resumed
-run starts from, which the checkpoint file keeps between runs.
+run starts from, which the checkpoint file (``checkpoints.py``) keeps between runs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Final, Protocol, TextIO
 from ..exceptions import InvalidPhoneNumber
 from ..hashers import encode_exported
 from ..leancloud import LeanCloudClient
-from ..leancloud.wire import OBJECT_ID_RE, parse_date
+from ..leancloud.wire import OBJECT_ID_RE, SESSION_TOKEN_RE, parse_date
 from ..phone import normalize_phone
 
 # LeanCloud's hash: base64 of a 64-byte SHA-512 digest. Anything else cannot be verified.
@@ -42,6 +42,7 @@ ISSUES: Final[Mapping[str, str]] = {
     "invalid_phone": "phone number not valid: imported without it",
     "username_taken": "username taken or not valid here: named lc_<objectId> instead",
     "bad_password": "password hash or salt unusable: imported without a password",
+    "bad_session_token": "session token not in LeanCloud's form: not kept",
 }
 
 
@@ -82,11 +83,18 @@ class Incoming:
     phone_verified: bool
     created_at: datetime | None
     password: str | None  # the ``password`` column value, None when the record carries none
+    updated_at: datetime | None = None  # LeanCloud's updatedAt
+    has_password: bool | None = None  # whether LeanCloud holds one; None: the API cannot say
+    session_token: str | None = None  # an exported record's, when it has LeanCloud's form
 
 
-def parse_record(raw: Any, number: int, region: str | None, note: Note) -> Incoming | None:
+def parse_record(
+    raw: Any, number: int, region: str | None, note: Note, *, exported: bool = True
+) -> Incoming | None:
     """The record ``raw`` (the ``number``-th of its source), or None when it cannot be
-    imported. Problems go to ``note(kind, what)``, naming objectIds and never values."""
+    imported. Problems go to ``note(kind, what)``, naming objectIds and never values.
+    Only an ``exported`` record says whether LeanCloud holds a password: the API never shows
+    ``password``, so its records leave that unknown."""
     object_id = raw.get("objectId") if isinstance(raw, dict) else None
     if not isinstance(object_id, str) or not OBJECT_ID_RE.fullmatch(object_id):
         note("invalid", f"record {number}")
@@ -98,6 +106,12 @@ def parse_record(raw: Any, number: int, region: str | None, note: Note) -> Incom
     if bad_password:
         note("bad_password", object_id)
     username = raw.get("username")
+    token = raw.get("sessionToken")
+    if token in (None, "") or not exported:
+        token = None
+    elif not isinstance(token, str) or not SESSION_TOKEN_RE.fullmatch(token):
+        note("bad_session_token", object_id)
+        token = None
     return Incoming(
         object_id=object_id,
         username=username if isinstance(username, str) and username else None,
@@ -106,6 +120,9 @@ def parse_record(raw: Any, number: int, region: str | None, note: Note) -> Incom
         phone_verified=raw.get("mobilePhoneVerified") is True,
         created_at=_date(raw.get("createdAt")),
         password=password,
+        updated_at=_date(raw.get("updatedAt")),
+        has_password=raw.get("password") not in (None, "") if exported else None,
+        session_token=token,
     )
 
 
@@ -157,16 +174,27 @@ class Batch:
 
 class UserSource(Protocol):
     """Where records come from. ``key`` tells sources apart, so that a checkpoint is never
-    applied to another one."""
+    applied to another one; ``exported`` is True for the data export (which, unlike the API,
+    carries password hashes and session tokens); ``revisits`` is True for a source that may
+    hand out a record again, newer, later in the same run."""
 
     @property
     def key(self) -> str: ...
+
+    @property
+    def exported(self) -> bool: ...
+
+    @property
+    def revisits(self) -> bool: ...
 
     def batches(self, size: int, resume: Mapping[str, Any] | None) -> Iterator[Batch]: ...
 
 
 class ExportFile:
     """A LeanCloud data-export file (or a zip of them); JSON lines are streamed."""
+
+    exported = True
+    revisits = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -191,6 +219,9 @@ class ApiScan:
     LeanCloud's API never returns ``password`` or ``salt``: users imported this way get no
     password. Import the data export as well to bring their hashes.
     """
+
+    exported = False
+    revisits = False
 
     def __init__(self, client: LeanCloudClient) -> None:
         self.client = client
@@ -282,27 +313,3 @@ def _unwrap(document: Any) -> Iterator[Any]:
         yield from document["results"]
     else:
         yield document
-
-
-# --- checkpoints ---------------------------------------------------------------------------
-
-
-def load_checkpoint(path: Path, source_key: str) -> dict[str, Any]:
-    """The state saved by :func:`save_checkpoint` for ``source_key`` ({} when there is none)."""
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}  # nothing to resume: start from the beginning
-    except (OSError, ValueError) as exc:
-        raise ImportSourceError(f"unreadable checkpoint {path}: {exc}") from exc
-    if not isinstance(state, dict) or state.get("source") != source_key:
-        raise ImportSourceError(f"checkpoint {path} belongs to another source; delete it")
-    return state
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Replace the checkpoint at ``path`` with ``state``."""
-    # Written aside and renamed: a crash mid-write must not leave a half checkpoint.
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(partial, path)

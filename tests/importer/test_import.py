@@ -131,6 +131,7 @@ def test_changed_fields_are_updated(tmp_path: Path) -> None:
         mobilePhoneVerified=True,
         createdAt="2019-05-06T07:08:09.000Z",
         salt="x" * 48,
+        updatedAt="2022-01-02T03:04:05.678Z",  # LeanCloud moves it on every change
     )
     changed["password"] = record(1)["password"]
 

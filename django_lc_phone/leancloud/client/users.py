@@ -1,4 +1,4 @@
-"""The user endpoints: sign-up and login, the current user, updates, and the ``_User`` scan."""
+"""The user endpoints: sign-up and login, the current user, updates, ``_User`` scans and queries."""
 
 from __future__ import annotations
 
@@ -176,6 +176,28 @@ class UserCalls(ClientBase):
             params["keys"] = ",".join(keys)
         body = self._call("GET", "/scan/classes/_User", params=params, master=True).body
         return parse_scan_page(body)
+
+    def query_users(
+        self,
+        *,
+        where: Mapping[str, Any] | None = None,
+        order: str | None = None,
+        limit: int = 100,
+        skip: int = 0,
+    ) -> list[dict[str, Any]]:
+        """``GET /classes/_User`` with the master key: one page of a query (limit 1 to 1000,
+        which LeanCloud would otherwise silently turn into 100 [S3])."""
+        _check(isinstance(limit, int) and 0 < limit <= 1000, "limit")
+        _check(isinstance(skip, int) and skip >= 0, "skip")
+        params: dict[str, str] = {"limit": str(limit)}
+        if skip:
+            params["skip"] = str(skip)
+        if where:
+            params["where"] = json.dumps(where, separators=(",", ":"))
+        if order:
+            params["order"] = order
+        body = self._call("GET", "/classes/_User", params=params, master=True).body
+        return parse_scan_page(body).results
 
     def iter_users(self, *, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Every ``_User`` object, page by page through :meth:`scan_users`."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,8 +17,10 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from django_lc_phone.conf import get_settings
 from django_lc_phone.importer import ISSUES, ImportReport, ImportSourceError, import_users
-from django_lc_phone.leancloud import LeanCloudError
+from django_lc_phone.leancloud import LeanCloudClient, LeanCloudError
+from django_lc_phone.leancloud.wire import format_date
 
+from ...importer.delta import import_changed, load_mark, parse_since
 from ...importer.records import ApiScan, ExportFile, UserSource
 
 SHOWN_PER_ISSUE: Final = 20
@@ -65,7 +68,8 @@ class Command(BaseCommand):
     help = (
         "Import LeanCloud's _User table into local users and phone profiles, keyed by "
         "objectId: from a data export (JSON, JSON lines, or the export zip) or, with "
-        "--from-api, from the live API with the master key. Safe to run again."
+        "--from-api, from the live API with the master key; with --updated-since, only the "
+        "users changed since then. Safe to run again."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -75,6 +79,12 @@ class Command(BaseCommand):
             "--from-api",
             action="store_true",
             help="scan the live _User table with LC_PHONE's master key (brings no passwords)",
+        )
+        parser.add_argument(
+            "--updated-since",
+            metavar="ISO|auto",
+            help="with --from-api: only users changed since then (ISO 8601 with a time zone); "
+            "auto: since the newest change the last complete delta run saw",
         )
         parser.add_argument("--batch-size", type=int, default=1000, help="default 1000")
         parser.add_argument("--dry-run", action="store_true", help="write nothing; same report")
@@ -96,25 +106,46 @@ class Command(BaseCommand):
             raise CommandError("--resume needs --checkpoint")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
+        since = self._since(options)
         progress = Progress(self.stderr) if options["verbosity"] > 0 else None
+        run = {
+            "batch_size": options["batch_size"],
+            "dry_run": options["dry_run"],
+            "checkpoint": options["checkpoint"],
+            "resume": options["resume"],
+            "region": options["region"],
+            "progress": progress,
+        }
+        newest: str | None = None
         with ExitStack() as stack:
-            source = self._source(options, stack)
             try:
-                report = import_users(
-                    source,
-                    batch_size=options["batch_size"],
-                    dry_run=options["dry_run"],
-                    checkpoint=options["checkpoint"],
-                    resume=options["resume"],
-                    region=options["region"],
-                    progress=progress,
-                )
+                if options["updated_since"] is None:
+                    report = import_users(self._source(options, stack), **run)
+                else:
+                    report, newest = import_changed(self._client(stack), since, **run)
             except (ImportSourceError, LeanCloudError) as exc:
                 raise CommandError(str(exc)) from exc
             finally:
                 if progress is not None:
                     progress.close()
         self._print(report, show_all=options["verbosity"] > 1)
+        if options["updated_since"] is not None:
+            begun = format_date(since) if since is not None else "the beginning (no mark yet)"
+            self.stdout.write(f"  changes since {begun}; newest seen {newest or '-'}")
+
+    def _since(self, options: dict[str, Any]) -> datetime | None:
+        """The ``--updated-since`` moment: the stored mark for ``auto`` (None: a full scan)."""
+        value = options["updated_since"]
+        if value is None:
+            return None
+        if not options["from_api"]:
+            raise CommandError("--updated-since needs --from-api (an export is read whole)")
+        if value == "auto":
+            return load_mark()
+        try:
+            return parse_since(value)
+        except ValueError as exc:
+            raise CommandError(f"--updated-since: {exc}") from exc
 
     def _source(self, options: dict[str, Any], stack: ExitStack) -> UserSource:
         if options["export"]:
@@ -122,6 +153,9 @@ class Command(BaseCommand):
                 return ExportFile(options["export"])
             except ImportSourceError as exc:
                 raise CommandError(str(exc)) from exc
+        return ApiScan(self._client(stack))
+
+    def _client(self, stack: ExitStack) -> LeanCloudClient:
         if not get_settings().MASTER_KEY:
             raise CommandError("--from-api needs LC_PHONE['MASTER_KEY']")
         # Imported here: a site that only imports an export file needs no LeanCloud client.
@@ -129,7 +163,7 @@ class Command(BaseCommand):
 
         client = LeanCloudProvider.from_settings().client
         stack.callback(client.close)
-        return ApiScan(client)
+        return client
 
     def _print(self, report: ImportReport, *, show_all: bool) -> None:
         out = self.stdout
