@@ -28,9 +28,9 @@ phone_changed = Signal()
 #   user (None when no local user is linked yet); phone: E.164 string
 password_reset = Signal()
 
-# A user's other sessions and tokens were revoked (password reset or phone change).
-#   user; reason: "password_reset" or "phone_changed"; request: the request that made the
-#   change (a phone change; its own credentials stay), or None
+# A user's other sessions and tokens were revoked (a password reset or change, a phone change).
+#   user; reason: "password_reset", "password_changed" or "phone_changed"; request: the
+#   request that made the change (its own credentials stay), or None
 credentials_revoked = Signal()
 
 # The site's SMS budget for an hour or a day is spent: code requests answer 503 until it

@@ -17,12 +17,12 @@ from typing import Any, Final
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from ..hashers import ALGORITHM
+from ..hashers import leancloud_owned
 from ..models import PhoneProfile
 from .checkpoints import load_checkpoint, save_checkpoint
 from .cutover import CUTOVER_FIELDS, hash_is_newer, new_profile_fields, record_on
@@ -240,7 +240,7 @@ def _plan_update(
     password = item.password
     # No import replaces a newer password: the site's own, or a hash of a later record.
     wrote_hash = (
-        password is not None and _leancloud_owned(user.password) and hash_is_newer(item, profile)
+        password is not None and leancloud_owned(user.password) and hash_is_newer(item, profile)
     )
     if wrote_hash and password is not None and user.password != password:
         user.password = password
@@ -255,12 +255,6 @@ def _plan_update(
         plan.updated += 1
     else:
         plan.unchanged += 1
-
-
-def _leancloud_owned(password: str) -> bool:
-    """A password still as LeanCloud left it: none, unusable, or a LeanCloud hash. Once the
-    user has a password of this site (re-hashed at login, or set here), the import keeps it."""
-    return not password or password.startswith((UNUSABLE_PASSWORD_PREFIX, ALGORITHM + "$"))
 
 
 def _has_date_joined() -> bool:

@@ -299,10 +299,10 @@ def test_password_reset(
     body = {"phone": PHONE, "code": sms, "password": NEW_PASSWORD}
     # Profile and user, the stored session, the DRF token, the refresh tokens to blacklist
     # (SimpleJWT's blacklist app is installed here), the recorded sessions, the session hash
-    # (in a savepoint).
+    # (in a savepoint), and the capture of the new password (CAPTURE_PASSWORDS).
     with (
         received(signals.password_reset) as reset,
-        django_assert_num_queries(8),
+        django_assert_num_queries(9),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = post(anonymous, "password-reset/", body)

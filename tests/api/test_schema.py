@@ -28,6 +28,7 @@ EXPECTED: dict[str, tuple[str, str | None, str, str | None]] = {
     "login/": ("post", "Login", "200", "AuthResponse"),
     "password-reset/sms-code/": ("post", "Phone", "202", "Message"),
     "password-reset/": ("post", "PasswordReset", "200", "Message"),
+    "password/change/": ("post", "PasswordChange", "200", "PasswordChanged"),
     "phone/verify/sms-code/": ("post", "ValidateTokenRequest", "202", "Message"),
     "phone/verify/": ("post", "Code", "200", "User"),
     "phone/change/sms-code/": ("post", "Phone", "202", "Message"),
@@ -48,6 +49,10 @@ REQUESTS: dict[str, tuple[set[str], set[str]]] = {
     "PasswordReset": (
         {"phone", "code", "password", "validate_token"},
         {"phone", "code", "password"},
+    ),
+    "PasswordChange": (
+        {"old_password", "new_password", "validate_token"},
+        {"old_password", "new_password"},
     ),
     "ValidateTokenRequest": ({"validate_token"}, set()),
     "Code": ({"code", "validate_token"}, {"code"}),

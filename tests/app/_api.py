@@ -51,6 +51,7 @@ ENDPOINTS: tuple[tuple[str, str, bool], ...] = (
     ("login/", "post", False),
     ("password-reset/sms-code/", "post", False),
     ("password-reset/", "post", False),
+    ("password/change/", "post", True),
     ("phone/verify/sms-code/", "post", True),
     ("phone/verify/", "post", True),
     ("phone/change/sms-code/", "post", True),

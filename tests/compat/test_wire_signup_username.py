@@ -131,3 +131,19 @@ def test_a_username_user_can_bind_a_number_with_its_session(lc: LC) -> None:
     asked = lc.post("requestChangePhoneNumber", {"mobilePhoneNumber": PHONE}, session=token)
     assert asked.status_code == 200, asked.content
     assert asked.json() == {}
+
+
+@pytest.mark.usefixtures("signups_on")
+def test_a_username_user_changes_its_password(lc: LC) -> None:
+    """``updatePassword`` checks a user without a number by its username, within that
+    account's budget (it used to refuse everyone without a number: 210)."""
+    made = lc.post("users", {"username": "alice", "password": PASSWORD}).json()
+    path = f"users/{made['objectId']}/updatePassword"
+    wrong = lc.put(path, {"old_password": "wrong-Pass-1", "new_password": "next-Pass-12"},
+                   session=made["sessionToken"])  # fmt: skip
+    assert_code(wrong, 210)
+    changed = lc.put(path, {"old_password": PASSWORD, "new_password": "next-Pass-12"},
+                     session=made["sessionToken"])  # fmt: skip
+    assert changed.status_code == 200, changed.content
+    login = lc.post("login", {"username": "alice", "password": "next-Pass-12"})
+    assert login.status_code == 200, login.content

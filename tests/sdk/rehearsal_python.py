@@ -87,7 +87,7 @@ def after(path):
             me = User.become(user["session"])
             assert me.id == user["object_id"], (name, me.id)
             step("session_kept", user=name)
-        if not user.get("latest_password"):
+        if not user.get("latest_password") or user.get("needs_reset"):
             continue
         if user.get("username"):
             signed = User()
