@@ -1,30 +1,29 @@
 """The importer's input side: LeanCloud ``_User`` records, their sources and the run's report.
 
-Sources: a data-export file (a JSON array, ``{"results": [...]}``, JSON lines, or a zip holding
-``_User*.json`` / ``_User*.jsonl`` members, as the dashboard's export gives them) and the live
-API's ``_User`` scan with the master key. Both hand out batches along with the state a resumed
+Sources: a data-export file (a JSON array, ``{"results": [...]}``, JSON lines, or a ``.tar.gz``
+or zip holding ``_User*.json`` / ``_User*.jsonl`` members, as the export gives them) and the
+live API's ``_User`` scan with the master key. Both hand out batches along with the state a resumed
 run starts from, which the checkpoint file (``checkpoints.py``) keeps between runs.
 """
 
 from __future__ import annotations
 
-import io
 import itertools
-import json
 import os
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Protocol, TextIO
+from typing import Any, Final, Protocol
 
 from ..exceptions import InvalidPhoneNumber
 from ..hashers import encode_exported
 from ..leancloud import LeanCloudClient
 from ..leancloud.wire import OBJECT_ID_RE, SESSION_TOKEN_RE, parse_date
 from ..phone import normalize_phone
+from .files import ImportSourceError as ImportSourceError
+from .files import read_records as read_records
 
 # LeanCloud's hash: base64 of a 64-byte SHA-512 digest. Anything else cannot be verified.
 _EXPORTED_HASH: Final = re.compile(r"^[A-Za-z0-9+/]{86}==$")
@@ -66,10 +65,6 @@ class ImportReport:
     def note(self, kind: str, what: str) -> None:
         """Record one issue of ``kind``."""
         self.issues[kind].append(what)
-
-
-class ImportSourceError(Exception):
-    """A source or checkpoint that cannot be read (the message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -247,69 +242,3 @@ class ApiScan:
                 records = []
             if cursor is None:
                 return
-
-
-def read_records(path: Path) -> Iterator[Any]:
-    """Every record of an export file or zip, in order (``None`` for a line that is not JSON,
-    so that it is reported as an invalid record and the rest still imports)."""
-    if not zipfile.is_zipfile(path):
-        with path.open(encoding="utf-8-sig") as stream:
-            yield from _stream_records(stream, str(path))
-        return
-    with zipfile.ZipFile(path) as archive:
-        members = sorted((n for n in archive.namelist() if _is_user_file(n)), key=_natural)
-        if not members:
-            raise ImportSourceError(f"{path} holds no _User*.json or _User*.jsonl file")
-        for name in members:
-            with archive.open(name) as raw:
-                text = io.TextIOWrapper(raw, encoding="utf-8-sig")
-                yield from _stream_records(text, f"{path}:{name}")
-
-
-def _is_user_file(name: str) -> bool:
-    base = name.rsplit("/", 1)[-1]
-    return base.startswith("_User") and base.endswith((".json", ".jsonl"))
-
-
-def _natural(name: str) -> list[Any]:
-    """``_User.2.jsonl`` before ``_User.10.jsonl``."""
-    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name)]
-
-
-def _stream_records(stream: TextIO, where: str) -> Iterator[Any]:
-    first = next((line for line in stream if line.strip()), "")
-    if not first:
-        return
-    try:
-        head = json.loads(first)
-    except ValueError:
-        head = None  # the first line of a document spread over many lines
-    if not isinstance(head, dict):
-        yield from _unwrap(_document(first + stream.read(), where))
-        return
-    # JSON lines: one record (or one {"results": [...]} page) per line, streamed.
-    yield from _unwrap(head)
-    for line in stream:
-        if line.strip():
-            try:
-                yield from _unwrap(json.loads(line))
-            except ValueError:
-                yield None
-
-
-def _document(text: str, where: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ImportSourceError(f"{where} is not JSON, JSON lines or a zip of them") from exc
-
-
-def _unwrap(document: Any) -> Iterator[Any]:
-    """The records of an array or a ``{"results": [...]}`` page; anything else is one record
-    (which ``parse_record`` refuses when it is not a user)."""
-    if isinstance(document, list):
-        yield from document
-    elif isinstance(document, dict) and isinstance(document.get("results"), list):
-        yield from document["results"]
-    else:
-        yield document

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -78,6 +80,39 @@ def test_the_export_zip_reads_every_user_member_in_order(tmp_path: Path) -> None
         archive.writestr("__MACOSX/app/._User.2.jsonl", b"\x00\x01")
         archive.writestr("app/Post.0.jsonl", json.dumps({"objectId": object_id(8)}) + "\n")
     assert _ids(list(read_records(path))) == [object_id(2), object_id(3), object_id(1)]
+
+
+def _tar(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_leancloud_s_tar_gz_export_reads_every_user_member_in_order(tmp_path: Path) -> None:
+    """LeanCloud's export archive is a .tar.gz (REST ``exportData``'s ``download_url``)."""
+    path = _tar(
+        tmp_path / "example.tar.gz",
+        {
+            "app/_User.10.jsonl": json.dumps(record(3)).encode() + b"\n",
+            "app/_User.2.jsonl": json.dumps(record(2)).encode() + b"\n",
+            "app/_User.json": json.dumps({"results": [record(1)]}).encode(),
+            "app/_Role.0.jsonl": json.dumps({"objectId": object_id(9)}).encode() + b"\n",
+            # Read, never extracted: a member's path never reaches the file system.
+            "../../outside/_User.99.jsonl": json.dumps(record(4)).encode() + b"\n",
+        },
+    )
+    ids = _ids(list(read_records(path)))
+    assert ids == [object_id(4), object_id(2), object_id(3), object_id(1)]
+    assert not (tmp_path.parent / "outside").exists()
+
+
+def test_a_tar_without_user_files_is_refused(tmp_path: Path) -> None:
+    path = _tar(tmp_path / "export.tar.gz", {"_Role.0.jsonl": b"{}\n"})
+    with pytest.raises(ImportSourceError, match="no _User"):
+        list(read_records(path))
 
 
 def test_a_zip_without_user_files_is_refused(tmp_path: Path) -> None:
