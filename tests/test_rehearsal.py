@@ -7,8 +7,9 @@ The story (docs/migrating-off-leancloud.md, "Rehearse the cutover"):
    password, by username with an unverified number, by username alone, and one by the JS SDK.
 2. The site runs on LeanCloud; the export is taken and imported.
 3. After the export: one user signs in through ``auth/phone/`` (its password is captured),
-   one resets its password through the site, one changes it straight on LeanCloud, and a new
-   user signs up through the site.
+   one resets its password through the site, one changes it through the site
+   (``password/change/``), one changes it straight on LeanCloud, and a new user signs up
+   through the site.
 4. A delta import; ``lc_cutover_check`` names exactly the user who changed its password on
    LeanCloud; ``lc_cutover``. No SMS has gone out since the export's sign-ins.
 5. The site restarts on the local provider and the emulator stops. Every other user signs in
@@ -181,6 +182,20 @@ def test_the_cutover_loses_no_user_password_or_session(
             assert reset.status == 200, reset
             resets["latest_password"] = "after-Reset-3"
             resets.pop("session")  # a reset through the site ends the user's sessions
+            changes = users["changes_on_site"]
+            signed_in = site.post(
+                "login/", {"phone": changes["phone"], "password": changes["password"]}
+            )
+            assert signed_in.status == 200, signed_in
+            changed = requests.post(
+                f"{site.url}/auth/phone/password/change/",
+                json={"old_password": changes["password"], "new_password": "after-Change-9"},
+                headers={"Authorization": f"Token {signed_in.body['token']}"},
+                timeout=30,
+            )
+            assert changed.status_code == 200, changed.text
+            changes["latest_password"] = "after-Change-9"
+            changes.pop("session")  # LeanCloud's updatePassword rotated the SDK's session
             upstream = users["changes_upstream"]
             _python_sdk(
                 leancloud.url, "change", upstream["phone"], upstream["password"], "after-Change-4"
@@ -226,7 +241,7 @@ def test_the_cutover_loses_no_user_password_or_session(
             users[name]["latest_password"] = users[name]["password"]
         for name in ("unverified", "username_only"):
             users[name]["latest_password"] = users[name]["password"]
-        for name in ("phone_password", "resets_on_site", "js"):
+        for name in ("phone_password", "resets_on_site", "changes_on_site", "js"):
             user = users[name]
             assert _login(site, user["phone"], user["latest_password"]) == 200, name
         assert _login(site, NEW_USER["phone"], NEW_USER["password"]) == 200
@@ -239,7 +254,13 @@ def test_the_cutover_loses_no_user_password_or_session(
         kept = sorted(s["user"] for s in steps if s["step"] == "session_kept")
         assert kept == ["phone_password", "sms_only", "unverified", "username_only"]
         signed = sorted(s["user"] for s in steps if s["step"] == "signed_in")
-        assert signed == ["phone_password", "resets_on_site", "unverified", "username_only"]
+        assert signed == [
+            "changes_on_site",
+            "phone_password",
+            "resets_on_site",
+            "unverified",
+            "username_only",
+        ]
         assert [s["user"] for s in steps if s["step"] == "refused"] == ["changes_upstream"]
         js = _js_sdk(js_sdk, site.url, "after", LC_USER=json.dumps(users["js"]))
         assert [s["step"] for s in js] == ["session_kept", "signed_in"]

@@ -66,6 +66,7 @@ def create():
         "sms_only": by_code("+8613700000001"),
         "phone_password": by_code_then_password("+8613700000002", "phone-Password-2"),
         "resets_on_site": by_code_then_password("+8613700000003", "before-Reset-3"),
+        "changes_on_site": by_code_then_password("+8613700000009", "before-Change-9"),
         "changes_upstream": by_code_then_password("+8613700000004", "before-Change-4"),
         "unverified": by_username("unverified_user", "unverified-Pass-5", "+8613700000005"),
         "username_only": by_username("username_only", "username-Pass-6"),
