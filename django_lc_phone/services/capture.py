@@ -10,7 +10,8 @@ while LeanCloud is the provider: ``PhoneProfile.captured_password`` is read by n
 A login hashes only when it has to: there is no capture yet, or LeanCloud's record changed
 since the capture was taken (``lc_updated_at``, from the delta import: the password may have
 changed on LeanCloud itself). A reset and a sign-up with a password always hash: the
-password is new. The cost of a hash (PBKDF2: tens of milliseconds) is the trade-off.
+password is new. The cost of a hash is the trade-off: Django 5.2's PBKDF2 (1,000,000
+iterations) takes about 0.27 s on one core of the CI machine.
 """
 
 from __future__ import annotations
