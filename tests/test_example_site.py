@@ -382,6 +382,7 @@ def test_home_page_commands_work_as_written(tmp_path: Path) -> None:
         "202",  # 6. a reset code
         "200",  # reset
         "200",  # log in with the new password
+        "200",  # change it back, signed in, with the old one
         "202",  # 7. a code for the new number
         "200",  # change the phone
         "201",  # 8. Bob, straight on the emulator's LeanCloud API
