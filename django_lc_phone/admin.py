@@ -73,6 +73,8 @@ else:  # Django's admin classes are not subscriptable at run time
     _ProfileInlineBase = admin.StackedInline
 
 SECRET_FIELD = "lc_session_token"  # noqa: S105 - a field name, not a secret
+# Fields no query-string lookup may reach: a prefix filter's result count would spell them out.
+_SECRET_FIELDS = frozenset({SECRET_FIELD, "captured_password", "password"})
 # How many profiles a message names before it says "and N more".
 _NAMED_IN_MESSAGE = 10
 
@@ -81,9 +83,10 @@ _TIMESTAMPS = ("created_at", "updated_at")
 
 
 def _refused(lookup: str, value: str) -> bool:
-    """Whether a query-string lookup (``a__b__startswith``) reaches the session token, or its
-    value holds a NUL (PostgreSQL refuses one in a query: a 500 instead of the list)."""
-    return SECRET_FIELD in lookup.split("__") or "\x00" in value
+    """Whether a query-string lookup (``a__b__startswith``) reaches the session token, a
+    captured password hash or a user's password, or its value holds a NUL (PostgreSQL refuses
+    one in a query: a 500 instead of the list)."""
+    return not _SECRET_FIELDS.isdisjoint(lookup.split("__")) or "\x00" in value
 
 
 def _names(profiles: Sequence[PhoneProfile]) -> str:

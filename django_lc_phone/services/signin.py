@@ -110,8 +110,13 @@ def login_with_password(
 
 def account_key(kind: AccountKind, identifier: str) -> str:
     """The budget key of the account ``identifier`` names: compatibility-normalised, trimmed
-    and case-folded, so that no spelling of a name gets a budget of its own."""
-    return f"{kind}:{unicodedata.normalize('NFKC', identifier).strip().casefold()}"
+    and case-folded, so that no spelling of a name gets a budget of its own.
+
+    Upper-cased before the fold: an email is found with ``iexact``, which compares
+    ``UPPER()`` of both sides (PostgreSQL, MySQL), and some letters only meet there: the
+    dotless ``ı`` folds to itself but upper-cases to ``I``, so ``admın@`` finds ``admin@``."""
+    trimmed = unicodedata.normalize("NFKC", identifier).strip()
+    return f"{kind}:{unicodedata.normalize('NFKC', trimmed.upper()).casefold()}"
 
 
 def login_with_account(
