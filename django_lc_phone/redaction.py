@@ -15,13 +15,17 @@ import re
 import string
 from typing import Final
 
+# Any case and any run of slashes: a badly formed client's ``verifySmsCode//123456`` or
+# ``?SESSION_TOKEN=`` must not put its code or token in a log either.
 _CODE_IN_PATH: Final = re.compile(
-    r"(/(?:verifySmsCode|verifyMobilePhone|resetPasswordBySmsCode))/[^/?#\s\"']+"
+    r"(/(?:verifySmsCode|verifyMobilePhone|resetPasswordBySmsCode))/+[^/?#\s\"']+",
+    re.IGNORECASE,
 )
 _SECRET_IN_QUERY: Final = re.compile(
     # ``where`` is a query on the scan; it can hold a full phone number.
     r"([?&](?:session_token|sessionToken|smsCode|code|password|validate_token|captcha_code|where)=)"
-    r"[^&#\s\"']*"
+    r"[^&#\s\"']*",
+    re.IGNORECASE,
 )
 REDACTED: Final = "<redacted>"
 

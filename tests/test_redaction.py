@@ -141,6 +141,10 @@ def test_mask_phone_ignores_formatting() -> None:
             "/x?validate_token=vt&captcha_code=ab12",
             f"/x?validate_token={REDACTED}&captcha_code={REDACTED}",
         ),
+        # A badly formed client's spellings, which compat answers 404 but Django still logs.
+        ("/1.1/verifySmsCode//123456", f"/1.1/verifySmsCode/{REDACTED}"),
+        ("/1.1/VERIFYSMSCODE/123456", f"/1.1/VERIFYSMSCODE/{REDACTED}"),
+        ("/1.1/users/me?SESSION_TOKEN=tok", f"/1.1/users/me?SESSION_TOKEN={REDACTED}"),
         (
             "/1.1/scan/classes/_User?limit=10&where=%7B%22mobilePhoneNumber%22%3A%22%2B8613800138000%22%7D",
             f"/1.1/scan/classes/_User?limit=10&where={REDACTED}",
