@@ -20,12 +20,14 @@ from pathlib import Path
 import pytest
 
 from django_lc_phone.emulator.config import DEMO_APP_ID, DEMO_APP_KEY, DEMO_MASTER_KEY
+from django_lc_phone.leancloud import wire
 from tests.test_official_python_sdk import ROOT, SDK_REQUIREMENT, _sdk_python
 
 SDIST = "leancloud-3.0.2"
 CACHE = ROOT / ".sdk-venvs" / f"{SDIST}-sdist"
 SHIMS = Path(__file__).resolve().parent / "suite_shims"
-WIRE = ROOT / "django_lc_phone" / "leancloud" / "wire.py"
+# The installed package's (the wheel job runs the suite from a copy without the source tree).
+WIRE = Path(wire.__file__).resolve()
 # The suite's tests use nose's decorators (``with_setup``, ``assert_equal``), which pytest ran
 # until 8.0; test_engine.py needs wsgi_intercept. Nose itself does not run on Python 3.10+.
 RUNNER = ("pytest<8", "nose==1.3.7", "wsgi_intercept==1.13.1")
