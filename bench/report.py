@@ -285,7 +285,8 @@ def write_report(
         "- The example site under gunicorn (gthread), `DEBUG=0`, PostgreSQL, Redis as the "
         "Django cache; the LeanCloud emulator in its own process over HTTP as the upstream "
         "(keep-alive), its latency injected with `POST /emulator/v1/latency`.",
-        "- Load: wrk (C, one Lua script POSTing JSON), on the same 2 cores as the site: "
+        f"- Load: {info.get('wrk', 'wrk')} (wrk is C and runs one Lua script POSTing JSON), on "
+        "the same 2 cores as the site: "
         f"{LOGIN_USERS} users logging in with phone + password in turn. Latency figures use "
         "one connection (latency, not load); throughput uses 32.",
         "- The rate limiter is **on**, against Redis (its round trips are measured), with its "

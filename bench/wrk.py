@@ -1,5 +1,6 @@
 """Drive wrk (the load generator, written in C so it leaves the CPU to the server) with a Lua
-script that POSTs JSON bodies in turn, and read its figures back as JSON.
+script that POSTs JSON bodies in turn, and read its figures back as JSON; without wrk, the
+Python fallback (``pyload.py``) sends the same requests.
 
 wrk's own ``done()`` hook prints the percentiles, so nothing depends on its text layout.
 """
@@ -12,8 +13,12 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from . import pyload
+from .script import LoadScript, WrkResult
+
+__all__ = ["LoadScript", "WrkResult", "available", "lua", "run", "script"]
 
 MARKER = "WRKJSON "
 
@@ -47,31 +52,6 @@ def _lua_string(text: str) -> str:
     return f"[==[{text}]==]"
 
 
-@dataclass(frozen=True)
-class WrkResult:
-    """One wrk run: latencies in milliseconds, throughput in requests per second."""
-
-    requests: int
-    seconds: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    mean_ms: float
-    max_ms: float
-    socket_errors: int
-    status_errors: int
-
-    @property
-    def rps(self) -> float:
-        """Completed requests per second."""
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    @property
-    def errors(self) -> int:
-        """Socket errors, timeouts and answers that were not 2xx/3xx."""
-        return self.socket_errors + self.status_errors
-
-
 def available() -> bool:
     """Whether wrk is on PATH."""
     return shutil.which("wrk") is not None
@@ -79,31 +59,40 @@ def available() -> bool:
 
 def script(
     path: str, bodies: Sequence[str], headers: Mapping[str, str], method: str = "POST"
-) -> str:
-    """The Lua script that sends ``bodies`` in turn to ``path`` with ``headers``."""
+) -> LoadScript:
+    """The requests that send ``bodies`` in turn to ``path`` with ``headers``."""
+    return LoadScript(path, tuple(bodies), dict(headers), method)
+
+
+def lua(load: LoadScript) -> str:
+    """The Lua script that makes wrk send ``load``'s requests."""
     return (
-        _LUA.replace("__BODIES__", ", ".join(_lua_string(b) for b in bodies))
+        _LUA.replace("__BODIES__", ", ".join(_lua_string(b) for b in load.bodies))
         .replace(
             "__HEADERS__",
-            ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()),
+            ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in load.headers.items()),
         )
-        .replace("__PATH__", _lua_string(path))
-        .replace("__METHOD__", _lua_string(method))
+        .replace("__PATH__", _lua_string(load.path))
+        .replace("__METHOD__", _lua_string(load.method))
     )
 
 
 def run(
     base_url: str,
-    lua: str,
+    load: LoadScript,
     *,
     connections: int,
     seconds: float,
     threads: int = 1,
     timeout_s: int = 10,
 ) -> WrkResult:
-    """Run wrk once against ``base_url`` with the given Lua script."""
+    """Send ``load`` to ``base_url``: with wrk, or with the Python fallback without it."""
+    if not available():
+        return pyload.run(
+            base_url, load, connections=connections, seconds=seconds, timeout_s=timeout_s
+        )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(lua)
+        handle.write(lua(load))
         script_path = Path(handle.name)
     try:
         completed = subprocess.run(  # noqa: S603 - fixed argument list, no shell
