@@ -13,7 +13,9 @@ from bench.settings import *  # noqa: F403 - the benchmarked site's settings
 from bench.settings import LC_PHONE, USE_EMULATOR
 
 # The caches are the example site's own in local memory: cost.run() unsets EXAMPLE_REDIS_URL.
-_LC_PHONE: dict[str, Any] = {**LC_PHONE, "SMS_RESEND_COOLDOWN": None}
+# Sends happen inside the request here (SEND_IN_BACKGROUND off): the walk reads each code
+# right after asking for it, and a flow's cost then includes its send's upstream call.
+_LC_PHONE: dict[str, Any] = {**LC_PHONE, "SMS_RESEND_COOLDOWN": None, "SEND_IN_BACKGROUND": False}
 LC_PHONE = _LC_PHONE
 # The walk moves the clocks past resend windows (cost.Walker.code), so the limits run on the
 # clock the example site uses with DEBUG; the figure runs with DEBUG off, as sites do.

@@ -98,9 +98,9 @@ def add_profiles(dbname: str, first: int, count: int, password_hash: str, prefix
         cur.execute(
             sql.SQL(
                 "INSERT INTO {profiles} (user_id, phone, phone_verified, phone_verified_at,"
-                " lc_object_id, lc_session_token, created_at, updated_at)"
+                " lc_object_id, lc_session_token, captured_password, created_at, updated_at)"
                 " SELECT u.id, u.username, true, now(), substr(md5('bench' || u.username), 1, 24),"
-                " md5(u.username), now(), now()"
+                " md5(u.username), '', now(), now()"
                 " FROM {users} AS u WHERE u.username LIKE %(like)s"
                 " AND NOT EXISTS (SELECT 1 FROM {profiles} AS p WHERE p.user_id = u.id)"
             ).format(profiles=sql.Identifier(PROFILE_TABLE), users=sql.Identifier(USER_TABLE)),
