@@ -13,12 +13,13 @@ from typing import Any
 from . import wrk
 from .context import Context
 from .db import add_profiles, count_profiles
-from .figures import cost, imports, local, overhead, profile, scale, throughput
+from .figures import client, cost, imports, local, overhead, profile, scale, throughput
 from .load import site_login
 from .processes import start_emulator
 from .upstream import EmulatorControl, phones
 
 LOGIN_USERS = 64
+CLIENT_ROUNDS = 200  # logins per way and repetition in the client figure
 # Bulk profiles have an unusable password: they are looked past, never logged in.
 UNUSABLE_HASH = "!bench-unusable"
 
@@ -28,6 +29,7 @@ class Results:
     """Everything measured (a figure is None when it could not be measured)."""
 
     overhead: overhead.Overhead | None = None
+    client: client.ClientOverhead | None = None
     throughput: list[throughput.Throughput] = field(default_factory=list)
     cost: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     scale: scale.Scale | None = None
@@ -83,6 +85,13 @@ def measure_all(ctx: Context, *, profile_on: bool = True) -> Results:
 
     log("1. overhead (a: site login, b: direct upstream login) at L = 0 and 20 ms")
     results.overhead = overhead.measure(ctx, site.url, users)
+
+    log("8. the LeanCloud client against a raw keep-alive http.client call, L = 0")
+    emulator, control = ctx.upstream()
+    control.set_latency(0)
+    results.client = client.measure(
+        emulator.url, users, rounds=CLIENT_ROUNDS, repeats=plan.overhead_reps
+    )
 
     for w, t, p in plan.throughput_configs:
         log(f"2. throughput: 32 clients, L = 50 ms, {w} workers × {t} threads, pool {p}")

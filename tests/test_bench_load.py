@@ -60,3 +60,24 @@ def test_the_lua_sends_every_body_in_turn_with_its_headers() -> None:
     assert '[==[{"a": 1}]==], [==[{"b": 2}]==]' in lua
     assert "[ [==[X-Y]==] ] = [==[z]==]" in lua
     assert "local method = [==[PUT]==]" in lua
+
+
+def test_the_client_figure_compares_our_client_with_a_raw_call() -> None:
+    """Figure 8 runs end to end against an emulator: both ways log in (a refused raw login
+    would raise), once per repetition each (no threshold here: the bench judges it)."""
+    from bench.figures import client
+    from bench.upstream import EmulatorControl, phones
+
+    with serve_in_thread(Emulator()) as server:
+        users = phones("+8613800", 2)
+        control = EmulatorControl(server.url)
+        control.sign_up(users)
+        control.close()
+        figure = client.measure(server.url, users, rounds=5, repeats=2)
+    assert figure.client_p50_ms.median > 0
+    assert figure.raw_p50_ms.median > 0
+    assert [s.runs for s in (figure.client_p50_ms, figure.raw_p50_ms, figure.overhead_p50_ms)] == [
+        2,
+        2,
+        2,
+    ]
