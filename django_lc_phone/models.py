@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .leancloud.wire import new_object_id, new_session_token
 from .redaction import mask_phone
 
 
@@ -64,6 +65,21 @@ class PhoneProfile(models.Model):
     def phone_e164(self) -> str:
         """The phone as an E.164 string ("" when there is none)."""
         return str(self.phone) if self.phone else ""
+
+    def complete_identity(self) -> None:
+        """Give the profile what the local provider and LeanCloud's SDKs address a user by,
+        where it lacks them: an objectId, and a session token to act as the user with (minted
+        again after a reset cleared it; profiles made in the admin, or by a username sign-up
+        or login, may have neither). Saved at once; nothing is written when both are there."""
+        fields = []
+        if not self.lc_object_id:
+            self.lc_object_id = new_object_id()
+            fields.append("lc_object_id")
+        if not self.lc_session_token:
+            self.lc_session_token = new_session_token()
+            fields.append("lc_session_token")
+        if fields:
+            self.save(update_fields=[*fields, "updated_at"])
 
 
 class PhoneCode(models.Model):

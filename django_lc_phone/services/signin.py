@@ -172,15 +172,7 @@ def with_object_id(user: AbstractBaseUser) -> AbstractBaseUser:
     LeanCloud's SDKs address the user by; and a provider session, which the local provider
     acts as the user with (a phone change), as its own sign-ins mint one."""
     profile, _created = PhoneProfile.objects.get_or_create(user_id=user.pk)
-    fields = []
-    if not profile.lc_object_id:
-        profile.lc_object_id = new_object_id()
-        fields.append("lc_object_id")
-    if not profile.lc_session_token:
-        profile.lc_session_token = new_session_token()
-        fields.append("lc_session_token")
-    if fields:
-        profile.save(update_fields=[*fields, "updated_at"])
+    profile.complete_identity()
     attach(profile, user)
     return user
 

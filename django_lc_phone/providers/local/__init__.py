@@ -214,17 +214,8 @@ class LocalProvider:
             profile.save(update_fields=["phone_verified", "phone_verified_at", "updated_at"])
 
     def _with_session(self, profile: PhoneProfile) -> PhoneProfile:
-        """The profile with a session token (minted again after a reset cleared it) and an
-        objectId (profiles made in the admin or before the switch may have none)."""
-        fields = []
-        if not profile.lc_session_token:
-            profile.lc_session_token = new_session_token()
-            fields.append("lc_session_token")
-        if not profile.lc_object_id:
-            profile.lc_object_id = new_object_id()
-            fields.append("lc_object_id")
-        if fields:
-            profile.save(update_fields=[*fields, "updated_at"])
+        """The profile, with an objectId and a session token (``complete_identity``)."""
+        profile.complete_identity()
         return profile
 
     def send_login_code(self, phone: str, *, validate_token: str | None = None) -> None:
