@@ -9,8 +9,10 @@ import zipfile
 from pathlib import Path
 from typing import Any, Final
 
+import pytest
 from django.contrib.auth import get_user_model
 
+from django_lc_phone import importer
 from django_lc_phone.importer import ImportReport, import_users
 from django_lc_phone.importer.records import ExportFile
 from django_lc_phone.models import PhoneProfile
@@ -119,3 +121,23 @@ def counts(report: ImportReport) -> dict[str, Any]:
         "unchanged": report.unchanged,
         "issues": {k: v for k, v in report.issues.items() if v},
     }
+
+
+class Interrupted(Exception):
+    """A run killed mid-way (raised by :func:`crash_on_write`)."""
+
+
+def crash_on_write(monkeypatch: pytest.MonkeyPatch, call: int) -> list[int]:
+    """Make the ``call``-th batch write raise :class:`Interrupted` (as a killed process would,
+    mid-run); the list counts the writes."""
+    real_write = importer._write
+    calls: list[int] = []
+
+    def write(plan: Any) -> None:
+        calls.append(1)
+        if len(calls) == call:
+            raise Interrupted()
+        real_write(plan)
+
+    monkeypatch.setattr(importer, "_write", write)
+    return calls

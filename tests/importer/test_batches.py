@@ -11,11 +11,18 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_lc_phone import importer
 from django_lc_phone.importer import import_users
 from django_lc_phone.importer.records import ExportFile, ImportSourceError
 from django_lc_phone.models import PhoneProfile
-from tests.importer._records import MISSING, record, run, snapshot, write_export
+from tests.importer._records import (
+    MISSING,
+    Interrupted,
+    crash_on_write,
+    record,
+    run,
+    snapshot,
+    write_export,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,31 +66,12 @@ def test_queries_grow_with_batches_not_with_users(tmp_path: Path) -> None:
     assert per_batch <= MAX_QUERIES_PER_BATCH
 
 
-class Interrupted(Exception):
-    pass
-
-
-def _crash_on_write(monkeypatch: pytest.MonkeyPatch, call: int) -> list[int]:
-    """Make the ``call``-th batch write fail (as a killed process would, mid-run)."""
-    real_write = importer._write
-    calls: list[int] = []
-
-    def write(plan: Any) -> None:
-        calls.append(1)
-        if len(calls) == call:
-            raise Interrupted()
-        real_write(plan)
-
-    monkeypatch.setattr(importer, "_write", write)
-    return calls
-
-
 def test_an_interrupted_run_resumes_after_its_last_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_export(tmp_path, _records(25))
     checkpoint = tmp_path / "import.checkpoint"
-    calls = _crash_on_write(monkeypatch, call=2)
+    calls = crash_on_write(monkeypatch, call=2)
 
     with pytest.raises(Interrupted):
         import_users(ExportFile(path), batch_size=10, checkpoint=checkpoint)
@@ -106,7 +94,7 @@ def test_rerunning_from_the_start_is_safe_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_export(tmp_path, _records(25))
-    _crash_on_write(monkeypatch, call=3)
+    crash_on_write(monkeypatch, call=3)
     with pytest.raises(Interrupted):
         import_users(ExportFile(path), batch_size=10)
     monkeypatch.undo()

@@ -21,7 +21,7 @@ from django_lc_phone.importer.records import ImportSourceError
 from django_lc_phone.leancloud import LeanCloudClient
 from django_lc_phone.leancloud.wire import parse_date
 from django_lc_phone.models import ImportWatermark, PhoneProfile
-from tests.importer._records import e164, object_id, profile_of
+from tests.importer._records import Interrupted, crash_on_write, e164, object_id, profile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -201,17 +201,8 @@ def test_an_interrupted_run_stores_no_mark(
     put(emulator, 1, second=30)
     put(emulator, 2, second=31)
     put(emulator, 3, second=32)
-    real_write = importer._write
-    calls: list[int] = []
-
-    def write(plan: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        real_write(plan)
-
-    monkeypatch.setattr(importer, "_write", write)
-    with pytest.raises(KeyboardInterrupt):
+    crash_on_write(monkeypatch, call=2)
+    with pytest.raises(Interrupted):
         import_changed(inprocess_client, load_mark(), batch_size=2)
 
     assert load_mark() == parse_date(iso(4))  # the last complete run's, so nothing is skipped
@@ -226,17 +217,8 @@ def test_a_run_resumes_from_its_checkpoint(
     for n in range(1, 6):
         put(emulator, n, second=1 if n < 4 else n)  # a tie across the first batch's end
     checkpoint = tmp_path / "delta.checkpoint"
-    real_write = importer._write
-    calls: list[int] = []
-
-    def write(plan: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        real_write(plan)
-
-    monkeypatch.setattr(importer, "_write", write)
-    with pytest.raises(KeyboardInterrupt):
+    crash_on_write(monkeypatch, call=2)
+    with pytest.raises(Interrupted):
         import_changed(inprocess_client, None, batch_size=2, checkpoint=checkpoint)
     monkeypatch.undo()
 

@@ -19,7 +19,6 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from django_lc_phone import importer
 from django_lc_phone.emulator import Emulator, RunningServer
 from django_lc_phone.emulator.objects import USER, public
 from django_lc_phone.importer import import_users
@@ -30,6 +29,8 @@ from tests.app._api import lc_phone_settings
 from tests.importer._records import (
     DOC_PASSWORD,
     HASHERS,
+    Interrupted,
+    crash_on_write,
     e164,
     record,
     run,
@@ -140,17 +141,8 @@ def test_an_interrupted_scan_resumes_from_its_cursor(
 ) -> None:
     _seed(live)
     checkpoint = tmp_path / "api.checkpoint"
-    real_write = importer._write
-    calls: list[int] = []
-
-    def write(plan: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        real_write(plan)
-
-    monkeypatch.setattr(importer, "_write", write)
-    with pytest.raises(KeyboardInterrupt):
+    crash_on_write(monkeypatch, call=2)
+    with pytest.raises(Interrupted):
         import_users(_scan(), batch_size=2, checkpoint=checkpoint)
     state = json.loads(checkpoint.read_text())
     assert state["position"] == 2
