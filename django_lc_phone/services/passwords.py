@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from .. import signals
 from ..conf import get_settings
-from ..exceptions import InvalidCredentials
+from ..exceptions import InvalidCredentials, SessionExpired
 from ..guards import limits
 from ..models import PhoneProfile
 from ..providers.base import ChangesPasswords
 from ..revocation import revoke_other_credentials
 from .capture import capture_password
-from .provider import login_lock, profile_of, provider, session_token
+from .provider import known_profile, login_lock, provider
 from .sends import deliver
 
 
@@ -81,7 +81,7 @@ def change_password(
 
     ``InvalidCredentials`` for a wrong old password; ``SessionExpired`` when LeanCloud's
     session for the user is not stored."""
-    profile = profile_of(user)
+    profile = known_profile(user)  # the surface has read it already (its session's owner)
     if profile is None:
         raise InvalidCredentials()
     keeper = provider()
@@ -114,7 +114,9 @@ def _change_upstream(
     """LeanCloud's ``updatePassword``; its new session is stored as a sign-in's is."""
     if not profile.phone or not profile.lc_object_id:
         raise InvalidCredentials()  # a password is checked by number with LeanCloud
-    token = session_token(user)
+    token = profile.lc_session_token  # the profile read above: no second read
+    if not token:
+        raise SessionExpired()
     with limits.attempt(
         "password", profile.phone_e164, request, validate_token=validate_token, lock=login_lock()
     ):
