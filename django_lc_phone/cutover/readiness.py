@@ -23,8 +23,7 @@ from ..conf import get_settings
 from ..hashers import LeanCloudSHA512PasswordHasher
 from ..models import PhoneProfile
 from ..redaction import mask_phone
-from ..sms import PURPOSES, SmsMessage, build_gateway
-from ..sms._common import choose, choose_sign
+from ..sms import PURPOSES, SmsMessage, build_gateway, choose, choose_sign
 from .steps import in_batches, password_state
 
 Status = Literal["OK", "WARN", "FAIL"]

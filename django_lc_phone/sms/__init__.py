@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from ..conf import RELOAD_ON, get_settings
+from ._common import choose, choose_sign
 from .base import PURPOSES, Channel, Purpose, SmsGateway, SmsMessage, gateway_options
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Purpose",
     "SmsGateway",
     "SmsMessage",
+    "choose",
+    "choose_sign",
     "get_gateway",
     "reset_gateway",
 ]
