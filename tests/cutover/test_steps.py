@@ -25,7 +25,6 @@ HOUR = timedelta(hours=1)
 def test_a_newer_capture_becomes_the_password_and_a_second_run_changes_nothing() -> None:
     newer = with_capture("+8613800138001", "captured-New-1", NOW, password_hash_at=NOW - HOUR)
     older = with_capture("+8613800138002", "captured-Old-2", NOW - HOUR, password_hash_at=NOW)
-    PhoneProfile.objects.filter(pk=older.pk).update()
     report = steps.run(check=None)
     assert (report.passwords_placed, report.passwords_kept) == (1, 1)
     newer.refresh_from_db()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.test import Client
 from django.utils import timezone
@@ -144,12 +145,16 @@ def test_nothing_is_captured_when_the_setting_is_off(api: APIClient, hashes: lis
 
 
 def test_the_local_provider_captures_nothing(api: APIClient, hashes: list[str]) -> None:
-    """Its users' passwords are the site's own already."""
+    """Its users' passwords are the site's own already: a password login hashes nothing more."""
+    user = get_user_model().objects.create_user(username=PHONE, password=PASSWORD)
+    PhoneProfile.objects.create(user=user, phone=PHONE, phone_verified=True)
     with lc_phone_settings(
         PROVIDER="local", SMS_GATEWAY="django_lc_phone.sms.locmem.LocmemGateway"
     ):
         assert capture.captures() is False
+        assert _login(api, PASSWORD).status_code == 200
     assert hashes == []
+    assert profile().captured_password == ""
 
 
 def test_a_capture_is_never_logged_or_returned(
