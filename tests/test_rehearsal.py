@@ -36,7 +36,6 @@ from django_lc_phone.emulator import (
     DEMO_APP_KEY,
     DEMO_MASTER_KEY,
     Emulator,
-    EmulatorConfig,
     serve_in_thread,
 )
 from django_lc_phone.leancloud.wire import HEADER_ID, HEADER_KEY
@@ -44,7 +43,7 @@ from tests.settings import USE_SERVICES
 from tests.test_official_js_sdk import js_sdk  # noqa: F401 (the fixture)
 from tests.test_official_python_sdk import _sdk_python
 from tests.test_two_instances import (
-    NO_UPSTREAM_LIMITS,
+    UPSTREAM_CONFIG,
     Instance,
     _site_env,
     _start,
@@ -140,13 +139,7 @@ def test_the_cutover_loses_no_user_password_or_session(
     js_sdk: Path,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    config = EmulatorConfig(
-        app_id=DEMO_APP_ID,
-        app_key=DEMO_APP_KEY,
-        master_key=DEMO_MASTER_KEY,
-        limits=NO_UPSTREAM_LIMITS,
-    )
-    with serve_in_thread(Emulator(config)) as leancloud:
+    with serve_in_thread(Emulator(UPSTREAM_CONFIG)) as leancloud:
         # 1. Users made straight on LeanCloud by its SDKs.
         users: dict[str, dict[str, Any]] = _python_sdk(leancloud.url, "create")[-1]["users"]
         users["js"] = _js_sdk(js_sdk, leancloud.url, "create")[-1]["user"]

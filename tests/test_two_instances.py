@@ -89,6 +89,13 @@ GUNICORN = [
 NO_UPSTREAM_LIMITS = SmsLimits(
     resend_interval=0, signature_interval=0, verification_per_day=1_000_000
 )
+# The emulator these tests (and the rehearsal) run as LeanCloud: demo credentials, no limits.
+UPSTREAM_CONFIG = EmulatorConfig(
+    app_id=DEMO_APP_ID,
+    app_key=DEMO_APP_KEY,
+    master_key=DEMO_MASTER_KEY,
+    limits=NO_UPSTREAM_LIMITS,
+)
 
 
 # --- plumbing --------------------------------------------------------------------------------
@@ -278,13 +285,7 @@ def _in_parallel(count: int, prepare: Callable[[int], Callable[[], Answer]]) -> 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[RunningServer]:
     """One emulator over HTTP, with the demo credentials, for both instances."""
-    config = EmulatorConfig(
-        app_id=DEMO_APP_ID,
-        app_key=DEMO_APP_KEY,
-        master_key=DEMO_MASTER_KEY,
-        limits=NO_UPSTREAM_LIMITS,
-    )
-    with serve_in_thread(Emulator(config)) as running:
+    with serve_in_thread(Emulator(UPSTREAM_CONFIG)) as running:
         yield running
 
 
