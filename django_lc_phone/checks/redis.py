@@ -59,7 +59,18 @@ def _django_redis() -> tuple[type, ...]:
 def read(client: Any) -> MemoryPolicy:
     """Ask the server behind ``client`` (``CONFIG GET maxmemory*``) on a connection of its own
     with :data:`TIMEOUT` and no retries; raises whatever redis-py raises when it cannot
-    (unreachable, CONFIG disabled or renamed, as managed Redis services do)."""
+    (unreachable, CONFIG disabled or renamed, as managed Redis services do). Behind a Redis
+    Cluster client every primary is asked, and the first that evicts is the answer."""
+    from redis.cluster import RedisCluster
+
+    if isinstance(client, RedisCluster):
+        primaries = client.get_primaries()  # type: ignore[no-untyped-call]
+        policies = [read(node.redis_connection) for node in primaries]
+        return next((p for p in policies if p.evicts), policies[0])
+    return _read_one(client)
+
+
+def _read_one(client: Any) -> MemoryPolicy:
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry

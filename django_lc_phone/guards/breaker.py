@@ -14,6 +14,8 @@ the provider is up: they never count as failures.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Final, TypeVar
 
@@ -21,7 +23,7 @@ from .. import signals
 from ..conf import get_settings
 from ..exceptions import ProviderError, ProviderMisconfigured, ProviderUnavailable
 from . import windows as ratelimit
-from .windows import cache, retry_after
+from .windows import cache, key, retry_after
 
 logger = logging.getLogger("django_lc_phone.security")
 
@@ -31,12 +33,49 @@ T = TypeVar("T")
 DEFAULT: Final = "provider"
 # State outlives any sensible reset timeout; a stale "opened" just means "probe next".
 _STATE_TTL = 24 * 3600
+# How long a state the limiter read for this thread stands in for the breaker's own read: the
+# limits' checks and the call they guard are one request, a few milliseconds apart.
+_PREFETCH_SECONDS: Final = 1.0
+
+# The breakers this process has called: the limiter reads their state with its own checks.
+_NAMES: set[str] = set()
+_prefetch = threading.local()
 
 
 def _keys(name: str) -> tuple[str, str, str]:
     """The failure count, opening time and probe keys of breaker ``name``."""
-    prefix = f"lc_phone:circuit:{name}"
+    prefix = key("circuit", name)
     return f"{prefix}:failures", f"{prefix}:opened", f"{prefix}:probe"
+
+
+def state_keys(name: str) -> tuple[str, str]:
+    """The keys :func:`call` reads of breaker ``name``: its opening time, its failures."""
+    failures_key, opened_key, _ = _keys(name)
+    return opened_key, failures_key
+
+
+def names_in_use() -> list[str]:
+    """The breakers this process has called, whose state a request's limit checks read."""
+    return sorted(_NAMES)
+
+
+def prefetched(states: dict[str, tuple[object, object]]) -> None:
+    """The state of each breaker (opening time, failures), read by the limiter for this
+    thread's request: its next call of each breaker uses it instead of reading the cache."""
+    _prefetch.states = dict(states)
+    _prefetch.at = time.monotonic()
+
+
+def _state(name: str) -> tuple[object, object]:
+    """Breaker ``name``'s opening time and failures: prefetched for this request (once), or
+    read now."""
+    states = getattr(_prefetch, "states", None)
+    if states and name in states and time.monotonic() - _prefetch.at < _PREFETCH_SECONDS:
+        state: tuple[object, object] = states.pop(name)
+        return state
+    opened_key, failures_key = state_keys(name)
+    read = cache().get_many([opened_key, failures_key])
+    return read.get(opened_key), read.get(failures_key)
 
 
 def _now() -> float:
@@ -48,15 +87,16 @@ def call(action: Callable[[], T], name: str = DEFAULT) -> T:
     conf = get_settings()
     if conf.CIRCUIT_FAILURES is None:
         return action()
+    _NAMES.add(name)
     store = cache()
-    failures_key, opened_key, probe_key = _keys(name)
-    # One round trip for both: a healthy remote's call then costs this read only.
-    state = store.get_many([opened_key, failures_key])
-    opened = state.get(opened_key)
-    had_failures = bool(state.get(failures_key))
+    probe_key = _keys(name)[2]
+    # One read for both (usually none: the limiter read them): a healthy remote's call
+    # costs this read only.
+    opened, failures = _state(name)
+    had_failures = bool(failures)
     probing = False
     if opened is not None:
-        wait = opened + conf.CIRCUIT_RESET_TIMEOUT - _now()
+        wait = float(opened) + conf.CIRCUIT_RESET_TIMEOUT - _now()  # type: ignore[arg-type]
         if wait > 0:
             raise ProviderUnavailable(retry_after=retry_after(wait))
         # Half open: one probe at a time, across all workers.

@@ -1,53 +1,239 @@
-"""The rate limiter's steps in one round trip each on Django's own Redis cache backend.
+"""The limiter's plans on Redis: one Lua script per plan, loaded once and run by ``EVALSHA``.
 
 Through the generic cache API a window hit costs four round trips (``add``; ``incr``, which
 Django's Redis backend makes an ``EXISTS`` and an ``INCRBY``; ``get``) and giving a slot back
-two. A password login takes and gives back two slots, so the limiter alone made 12 round
-trips to Redis per login, the largest part of the login's own cost in ``bench/`` (docs/
-benchmarks.md). Here a hit is one ``MULTI``/``EXEC`` (``SET NX EX``, ``INCRBY``, ``GET``:
-atomic, so the key always has its expiry) and a give-back one script that decrements only an
-existing key; values stay Django's own encoding (plain integers), so both paths read the same
-keys. Any other cache backend keeps the generic path.
+two: a password login once made 12 round trips to Redis for its limits alone, the largest part
+of its own cost in ``bench/``. Here all the checks of a request, and the circuit breakers'
+state, are one script (atomic: no other client's command runs between its steps), and a
+release with a success's own writes is one more. Values stay Django's own encoding (plain
+integers for counters and times; anything else Django pickles, and Python decodes what the
+script reads), so both paths read the same keys.
+
+A script names its keys in ``KEYS``: on Redis Cluster they must share a slot, which
+``windows.KEY_TAG`` (a hash tag in every key) ensures. Django's Redis backend and
+:class:`~.cluster.RedisClusterCache` take this path; any other cache keeps the generic one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
 from django.core.cache import BaseCache
 from django.core.cache.backends.redis import RedisCache
 
-# Decrement only a key that still exists (Django's decr() raises ValueError for a missing one;
-# creating it here would leave a counter without an expiry).
-_DECR_IF_EXISTS: Final = (
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], -1) end "
-    "return false"
-)
+# ARGV is a list of steps, each an opcode and its arguments (key arguments are KEYS indexes):
+#   K known                                       the client is "known" if this key exists
+#   W current previous limit if_known ttl escape reserve      take a window's slot
+#   C previous current next now_ms period_ms ttl              take a cooldown's slot
+#   G current previous threshold token                        a CAPTCHA gate
+#   R key                                                     read a value (returned)
+# It returns {refused step (1-based, 0: none), count or last hit, known, reads}; a refusal
+# first gives back what the steps before it took.
+_RUN: Final = """
+local known, taken, reads, step, i = false, {}, {}, 0, 1
+local function undo()
+  for j = #taken, 1, -1 do
+    if taken[j][2] then redis.call('DEL', taken[j][1]) else redis.call('DECR', taken[j][1]) end
+  end
+end
+local function arg(n) return tonumber(ARGV[i + n]) end
+local function spend(n) return n > 0 and redis.call('DEL', KEYS[n]) == 1 end
+while i <= #ARGV do
+  local op = ARGV[i]
+  if op == 'K' then
+    known = redis.call('EXISTS', KEYS[arg(1)]) == 1
+    i = i + 2
+  elseif op == 'R' then
+    reads[#reads + 1] = redis.call('GET', KEYS[arg(1)]) or ''
+    i = i + 2
+  else
+    step = step + 1
+    if op == 'W' then
+      local current, previous = KEYS[arg(1)], KEYS[arg(2)]
+      local limit = known and arg(4) or arg(3)
+      redis.call('SET', current, 0, 'EX', arg(5), 'NX')
+      local count = redis.call('INCR', current)
+      local before = tonumber(redis.call('GET', previous) or '0')
+      if count + before > limit and not spend(arg(6)) then
+        redis.call('DECR', current)
+        undo()
+        return {step, count, known and 1 or 0, reads}
+      end
+      if ARGV[i + 7] == '1' then taken[#taken + 1] = {current, false} end
+      i = i + 8
+    elseif op == 'C' then
+      local previous, current, following = KEYS[arg(1)], KEYS[arg(2)], KEYS[arg(3)]
+      local now, period = arg(4), arg(5)
+      if not redis.call('SET', current, ARGV[i + 4], 'EX', arg(6), 'NX') then
+        undo()
+        return {step, redis.call('GET', current) or '', known and 1 or 0, reads}
+      end
+      local earlier, racing = redis.call('GET', previous), redis.call('GET', following)
+      local other = ((earlier and now - tonumber(earlier) < period) and earlier) or racing
+      if other then
+        redis.call('DEL', current)
+        undo()
+        return {step, other, known and 1 or 0, reads}
+      end
+      taken[#taken + 1] = {current, true}
+      i = i + 7
+    elseif op == 'G' then
+      local count = tonumber(redis.call('GET', KEYS[arg(1)]) or '0')
+        + tonumber(redis.call('GET', KEYS[arg(2)]) or '0')
+      if count >= arg(3) and not spend(arg(4)) then
+        undo()
+        return {step, 0, known and 1 or 0, reads}
+      end
+      i = i + 5
+    else
+      return redis.error_reply('unknown step ' .. tostring(op))
+    end
+  end
+end
+return {0, 0, known and 1 or 0, reads}
+"""
+
+# ARGV: D key (decrement if it still exists), X key (delete), S key value ttl (set).
+_SETTLE: Final = """
+local i = 1
+while i <= #ARGV do
+  local op, name = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
+  if op == 'D' then
+    if redis.call('EXISTS', name) == 1 then redis.call('DECR', name) end
+    i = i + 2
+  elseif op == 'X' then
+    redis.call('DEL', name)
+    i = i + 2
+  else
+    redis.call('SET', name, ARGV[i + 2], 'EX', ARGV[i + 3])
+    i = i + 4
+  end
+end
+return 0
+"""
 
 
 def supports(store: BaseCache) -> TypeGuard[RedisCache]:
-    """Whether ``store`` is Django's Redis backend (subclasses may store differently)."""
-    return type(store) is RedisCache
+    """Whether ``store`` is Django's Redis backend or our Cluster one (other subclasses may
+    store differently)."""
+    from .cluster import RedisClusterCache
+
+    return type(store) in (RedisCache, RedisClusterCache)
 
 
-def _client(store: RedisCache, key: str) -> Any:
-    return store._cache.get_client(key, write=True)
+@dataclass
+class Program:
+    """A plan written for :data:`_RUN`: its keys (each once) and its steps."""
+
+    known_key: str | None
+    keys: list[str] = field(default_factory=list)
+    argv: list[str | int] = field(default_factory=list)
+    _index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.known_key is not None:
+            self.argv += ["K", self._key(self.known_key)]
+
+    def _key(self, name: str | None) -> int:
+        """The 1-based ``KEYS`` index of ``name`` (0 for none)."""
+        if name is None:
+            return 0
+        if name not in self._index:
+            self.keys.append(name)
+            self._index[name] = len(self.keys)
+        return self._index[name]
+
+    def window(
+        self,
+        current: str,
+        previous: str,
+        limit: int,
+        if_known: int,
+        ttl: int,
+        escape: str | None,
+        reserve: bool,
+    ) -> None:
+        """Take a slot of a window."""
+        self.argv += ["W", self._key(current), self._key(previous), limit, if_known, ttl]
+        self.argv += [self._key(escape), int(reserve)]
+
+    def cooldown(self, keys: tuple[str, str, str], now: float, seconds: int, ttl: int) -> None:
+        """Take a cooldown's slot (``keys``: the previous, this and the next window's)."""
+        self.argv += ["C", *(self._key(name) for name in keys)]
+        self.argv += [int(now * 1000), seconds * 1000, ttl]
+
+    def gate(self, current: str, previous: str, threshold: int, token: str | None) -> None:
+        """A CAPTCHA gate."""
+        self.argv += ["G", self._key(current), self._key(previous), threshold, self._key(token)]
+
+    def read(self, *names: str) -> None:
+        """Read ``names`` (returned in order)."""
+        for name in names:
+            self.argv += ["R", self._key(name)]
 
 
-def hit(store: RedisCache, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
-    """``add(key, 0, timeout)``, ``incr(key)`` and ``get(previous_key, 0)`` in one round trip:
-    this window's count after the hit, and the previous window's count."""
-    current = store.make_and_validate_key(key)
-    previous = store.make_and_validate_key(previous_key)
-    pipe = _client(store, current).pipeline(transaction=True)
-    pipe.set(current, 0, ex=store.get_backend_timeout(timeout), nx=True)
-    pipe.incrby(current, 1)
-    pipe.get(previous)
-    _, count, earlier = pipe.execute()
-    return int(count), int(earlier) if earlier is not None else 0
+@dataclass(frozen=True)
+class Result:
+    """What a program answered: the refusing step's index (0-based), its count or last hit,
+    whether the client is known, and the values read (decoded; None when missing)."""
+
+    refused: int | None
+    value: int | None
+    known: bool
+    reads: list[object]
 
 
-def decr(store: RedisCache, key: str) -> None:
-    """Give one hit back, unless the key has expired meanwhile (one round trip)."""
-    current = store.make_and_validate_key(key)
-    _client(store, current).eval(_DECR_IF_EXISTS, 1, current)
+def run(store: RedisCache, program: Program) -> Result:
+    """Run ``program`` in one round trip."""
+    full = [store.make_and_validate_key(name) for name in program.keys]
+    client = _client(store)
+    refused, value, known, reads = _script(client, "run", _RUN)(
+        keys=full, args=program.argv, client=client
+    )
+    serializer = store._cache._serializer  # type: ignore[attr-defined]
+    decoded = [serializer.loads(v) if v != b"" else None for v in reads]
+    number = int(value) if value not in (b"", None) else None
+    return Result(int(refused) - 1 if refused else None, number, bool(known), decoded)
+
+
+def settle(
+    store: RedisCache,
+    give_back: list[tuple[str, bool]],
+    forget: list[str],
+    remember: list[tuple[str, int, int]],
+) -> None:
+    """Give slots back (delete those marked so, decrement the rest if they still exist),
+    delete ``forget``, set ``remember``: one round trip."""
+    keys: list[str] = []
+    argv: list[str | int | float] = []
+    for name, delete in give_back:
+        keys.append(name)
+        argv += ["X" if delete else "D", len(keys)]
+    for name in forget:
+        keys.append(name)
+        argv += ["X", len(keys)]
+    for name, value, seconds in remember:
+        keys.append(name)
+        argv += ["S", len(keys), value, store.get_backend_timeout(seconds) or 1]
+    client = _client(store)
+    full = [store.make_and_validate_key(name) for name in keys]
+    _script(client, "settle", _SETTLE)(keys=full, args=argv, client=client)
+
+
+def _client(store: RedisCache) -> Any:
+    """The backend's client for writes (Django makes a new one per call; this keeps one)."""
+    backend = store._cache
+    client = getattr(backend, "_lc_phone_client", None)
+    if client is None:
+        client = backend.get_client(write=True)
+        backend._lc_phone_client = client  # type: ignore[attr-defined]
+    return client
+
+
+def _script(client: Any, name: str, source: str) -> Any:
+    """The registered script ``name`` (``EVALSHA``, loaded again if the server lost it)."""
+    scripts = client.__dict__.setdefault("_lc_phone_scripts", {})
+    if name not in scripts:
+        scripts[name] = client.register_script(source)
+    return scripts[name]

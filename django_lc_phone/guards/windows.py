@@ -1,28 +1,40 @@
-"""Atomic rate-limit primitives on the Django cache: windows, cooldowns, and rollback.
+"""What the limits count: windows and cooldowns on the Django cache, their keys, their waits.
 
 Every worker of a site must see the same counts, so they live in a shared cache (Redis or
-Memcached in production; ``add`` and ``incr`` are atomic there, and under LocMemCache's lock).
-DRF's throttles read, then write, so concurrent requests can all slip under a limit; here a
-request takes its slot with one ``incr`` and gives it back with ``decr`` when it is refused.
+Memcached in production). DRF's throttles read, then write, so concurrent requests can all
+slip under a limit; here a request takes its slot first and gives it back when it is refused
+(``plan.py`` takes every slot of a request together: one round trip on Redis).
 
 Time comes from :func:`clock` (``LC_PHONE["CLOCK"]``), so tests can move it: cache expiry
 stays real time, but keys carry their window number, so a moved clock simply reads other keys.
+Every key starts with :data:`KEY_TAG`, a Redis Cluster hash tag: all the keys one request
+names live in one slot, so one script can read and write them all.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
 from django.core.cache import BaseCache, caches
 from django.utils.module_loading import import_string
 
 from ..conf import get_settings
-from . import redis as ratelimit_redis
+
+if TYPE_CHECKING:
+    from .plan import Slot
+
+# The hash tag of every limiter and breaker key (Redis Cluster hashes only what is in braces).
+KEY_TAG: Final = "{lc_phone}"
+
+
+def key(*parts: str) -> str:
+    """A limiter key: the hash tag, then ``parts``."""
+    return ":".join((KEY_TAG, *parts))
 
 
 def clock() -> float:
@@ -33,9 +45,6 @@ def clock() -> float:
 @functools.cache
 def _clock(path: str | None) -> Callable[[], float]:
     return import_string(path) if path else time.time
-
-
-_PREFIX = "lc_phone:rl"
 
 
 def cache() -> BaseCache:
@@ -57,132 +66,79 @@ class Window:
     limit: int
     seconds: int
 
-    def _key(self, ident: str, index: int) -> str:
-        return f"{_PREFIX}:{self.name}:{self.seconds}:{ident}:{index}"
+    def keys(self, ident: str, now: float | None = None) -> tuple[str, str]:
+        """This window's key for ``ident`` and the previous window's."""
+        index = int((clock() if now is None else now) // self.seconds)
+        prefix = key("rl", self.name, str(self.seconds), ident)
+        return f"{prefix}:{index}", f"{prefix}:{index - 1}"
+
+    @property
+    def ttl(self) -> int:
+        """How long a window's count is kept: while it is this window or the previous one."""
+        return 2 * self.seconds + 1
+
+    def wait(self, now: float, count: int, limit: int) -> float:
+        """Seconds to wait after a refused hit that found ``count`` hits in this window."""
+        window_end = (int(now // self.seconds) + 1) * self.seconds - now
+        # Next window: only this one's count remains; if that alone fills it, wait one more.
+        return window_end + (self.seconds if count - 1 >= limit else 0)
 
     def hit(self, ident: str) -> Slot | float:
-        """Take a slot (a :class:`Slot`), or the seconds to wait when the limit is reached."""
-        now = clock()
-        index = int(now // self.seconds)
-        key = self._key(ident, index)
-        store = cache()
-        if ratelimit_redis.supports(store):  # one round trip instead of four
-            count, previous = ratelimit_redis.hit(
-                store,
-                key,
-                self._key(ident, index - 1),
-                2 * self.seconds + 1,
-            )
-        else:
-            store.add(key, 0, timeout=2 * self.seconds + 1)
-            try:
-                count = store.incr(key)
-            except ValueError:  # expired between add and incr: the window is new
-                store.add(key, 0, timeout=2 * self.seconds + 1)
-                count = store.incr(key)
-            previous = store.get(self._key(ident, index - 1), 0)
-        if count + previous <= self.limit:
-            return Slot(key)
-        _decr(store, key)
-        window_end = (index + 1) * self.seconds - now
-        # Next window: only this one's count remains; if that alone fills it, wait one more.
-        return window_end + (self.seconds if count - 1 >= self.limit else 0)
+        """Take a slot (a :class:`~.plan.Slot`), or the seconds to wait when the limit is
+        reached (a plan of this one step)."""
+        from .plan import take_one  # plan.py builds on this module
+
+        return take_one(self, ident)
 
     def count(self, ident: str) -> int:
         """Hits in this window and the previous one."""
-        index = int(clock() // self.seconds)
         store = cache()
-        return int(store.get(self._key(ident, index), 0)) + int(
-            store.get(self._key(ident, index - 1), 0)
-        )
+        return sum(int(store.get(k, 0)) for k in self.keys(ident))
 
     def clear(self, ident: str) -> None:
         """Forget the hits (a successful sign-in clears its failures)."""
-        index = int(clock() // self.seconds)
-        cache().delete_many([self._key(ident, index), self._key(ident, index - 1)])
+        cache().delete_many(list(self.keys(ident)))
 
 
 @dataclass(frozen=True)
 class Cooldown:
     """One hit per ``seconds``, measured from the hit (not from a window boundary).
 
-    The hit is stored under its window number (``add`` is atomic, so one hit per window); a
-    new hit also reads both neighbouring windows, so two hits straddling a boundary cannot both
-    pass (if they race, both may be refused, never both allowed).
+    The hit (its time in milliseconds: a plain integer, which every path stores alike) is kept
+    under its window number, one hit per window; a new hit also reads both neighbouring
+    windows, so two hits straddling a boundary cannot both pass (if they race on a cache
+    without scripts, both may be refused, never both allowed).
     """
 
     name: str
     seconds: int
 
-    def _key(self, ident: str, index: int) -> str:
-        return f"{_PREFIX}:{self.name}:{ident}:{index}"
+    def keys(self, ident: str, now: float | None = None) -> tuple[str, str, str]:
+        """The previous, this and the next window's key for ``ident``."""
+        index = int((clock() if now is None else now) // self.seconds)
+        prefix = key("rl", self.name, ident)
+        return f"{prefix}:{index - 1}", f"{prefix}:{index}", f"{prefix}:{index + 1}"
+
+    @property
+    def ttl(self) -> int:
+        """How long a hit is kept: past the next window, which still reads it."""
+        return 2 * self.seconds + 1
+
+    def wait(self, last_ms: int | None, now: float) -> float:
+        """Seconds until the cooldown of the hit at ``last_ms`` ends (at least one)."""
+        if last_ms is None:
+            return 1.0
+        return max(last_ms / 1000 + self.seconds - now, 1.0)
 
     def hit(self, ident: str) -> Slot | float:
         """Take the slot, or the seconds until the last hit's cooldown ends."""
-        now = clock()
-        index = int(now // self.seconds)
-        key = self._key(ident, index)
-        store = cache()
-        if not store.add(key, now, timeout=2 * self.seconds + 1):
-            return self._wait(store.get(key), now)
-        earlier = store.get(self._key(ident, index - 1))
-        if earlier is not None and now - earlier < self.seconds:
-            store.delete(key)
-            return self._wait(earlier, now)
-        # A hit in the next window can only be a racing request; it checks this window in
-        # turn, so at most one of the two goes ahead.
-        racing = store.get(self._key(ident, index + 1))
-        if racing is not None:
-            store.delete(key)
-            return self._wait(racing, now)
-        return Slot(key, delete=True)
+        from .plan import take_one  # plan.py builds on this module
 
-    def _wait(self, last: float | None, now: float) -> float:
-        if last is None:
-            return 1.0
-        return max(last + self.seconds - now, 1.0)
+        return take_one(self, ident)
 
     def clear(self, ident: str) -> None:
         """Forget the last hit."""
-        index = int(clock() // self.seconds)
-        cache().delete_many([self._key(ident, i) for i in (index - 1, index, index + 1)])
-
-
-@dataclass
-class Slot:
-    """A taken slot that can be given back (the request was not carried out after all)."""
-
-    key: str
-    delete: bool = False
-
-    def release(self) -> None:
-        """Give the slot back."""
-        store = cache()
-        if self.delete:
-            store.delete(self.key)
-        else:
-            _decr(store, self.key)
-
-
-@dataclass
-class Reservation:
-    """Slots taken together: all are kept, or all given back."""
-
-    slots: list[Slot] = field(default_factory=list)
-
-    def release(self) -> None:
-        """Give every slot back."""
-        for slot in reversed(self.slots):
-            slot.release()
-        self.slots.clear()
-
-
-def _decr(store: BaseCache, key: str) -> None:
-    if ratelimit_redis.supports(store):  # one round trip instead of two
-        ratelimit_redis.decr(store, key)
-        return
-    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
-        store.decr(key)
+        cache().delete_many(list(self.keys(ident)))
 
 
 def retry_after(seconds: float) -> int:

@@ -15,7 +15,8 @@ from django.test import RequestFactory
 
 from django_lc_phone.exceptions import InvalidCode, ProviderTimeout, ProviderUnavailable
 from django_lc_phone.guards import breaker, identity
-from django_lc_phone.guards.windows import Cooldown, Reservation, Slot, Window, retry_after
+from django_lc_phone.guards.plan import Reservation, Slot
+from django_lc_phone.guards.windows import Cooldown, Window, retry_after
 from tests.app._api import lc_phone_settings
 from tests.limiter import FakeClock
 

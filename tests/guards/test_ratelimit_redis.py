@@ -1,10 +1,12 @@
-"""The limiter's one-round-trip steps on Django's Redis cache (``ratelimit_redis``).
+"""The limiter's plans as one script on Django's Redis cache (``guards/redis.py``).
 
 ``bench/`` showed the limiter's Redis round trips as the largest part of a login's own cost
-(12 of the login's 14 commands). These tests pin the round trips and show that the fast path
-keeps the generic path's meaning: the same counts, an expiry on every key, and no counter
-created by giving a slot back after its key expired. The rest of the limiter's tests
-(``test_ratelimit.py``) run on this path too whenever the suite runs on Redis.
+(12 of the login's 14 commands, before plans). These tests pin the round trips (all the checks
+of a request and the breakers' state in one, a success's release in one more, none for a
+failure) and show that the script keeps the generic path's meaning: the same counts, an expiry
+on every key, and no counter created by giving a slot back after its key expired. The rest of
+the limiter's tests (``test_ratelimit.py``, ``tests/security/``) run on this path too whenever
+the suite runs on Redis, and on a Redis Cluster in ``test_cluster.py``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ import pytest
 from django.core.cache import caches
 from redis.connection import AbstractConnection
 
+from django_lc_phone.exceptions import InvalidCredentials
+from django_lc_phone.guards import breaker, limits, plan
 from django_lc_phone.guards import redis as ratelimit_redis
-from django_lc_phone.guards.windows import Slot, Window, cache
+from django_lc_phone.guards.limits import AccountLock
+from django_lc_phone.guards.plan import Slot
+from django_lc_phone.guards.windows import Window, cache
+from tests.app._api import PHONE, lc_phone_settings
 from tests.limiter import FakeClock
 from tests.settings import USE_SERVICES
 
@@ -58,8 +65,15 @@ def test_the_suites_cache_takes_the_fast_path() -> None:
     assert ratelimit_redis.supports(caches["default"])
 
 
+@pytest.fixture
+def loaded(clock: FakeClock) -> None:
+    """The scripts are on the server (a first run loads them: two more round trips, once)."""
+    plan.settle([], forget=["warm-up"])
+    Window("warm-up", 1, 60).hit("someone")
+
+
 def test_a_hit_is_one_round_trip_and_giving_it_back_another(
-    clock: FakeClock, round_trips: list[int]
+    loaded: None, round_trips: list[int]
 ) -> None:
     window = Window("bench", 5, 60)
     slot = window.hit("someone")
@@ -67,6 +81,51 @@ def test_a_hit_is_one_round_trip_and_giving_it_back_another(
     assert round_trips[0] == 1
     slot.release()
     assert round_trips[0] == 2
+
+
+def test_a_script_the_server_forgot_is_loaded_again(clock: FakeClock) -> None:
+    Window("bench", 5, 60).hit("someone")
+    store = cache()
+    assert ratelimit_redis.supports(store)
+    store._cache.get_client(write=True).script_flush()
+    assert isinstance(Window("bench", 5, 60).hit("someone"), Slot)
+    assert Window("bench", 5, 60).count("someone") == 2
+
+
+@lc_phone_settings(CAPTCHA_AFTER_FAILURES=3)
+def test_every_check_of_an_attempt_is_one_round_trip(loaded: None, round_trips: list[int]) -> None:
+    """Per client, per pair, the number's ceiling, the provider's lock, the step-up, the
+    known-client flag and the breaker's state: one script. A failure keeps its slots (no more
+    round trips); a success gives them back with its own writes in one."""
+    breaker.call(lambda: None, "leancloud")  # the breaker is in use: its state is read too
+    round_trips[0] = 0
+    lock = AccountLock(failures=6, seconds=900)
+    with pytest.raises(InvalidCredentials), limits.attempt("password", PHONE, None, lock=lock):
+        raise InvalidCredentials()
+    assert round_trips[0] == 1
+    with limits.attempt("password", PHONE, None, lock=lock):
+        assert breaker.call(lambda: "answer", "leancloud") == "answer"  # prefetched: no read
+        assert round_trips[0] == 2
+    assert round_trips[0] == 3  # the release, with the success's clears and known flag
+
+
+def test_a_code_request_is_one_round_trip(loaded: None, round_trips: list[int]) -> None:
+    with lc_phone_settings(CAPTCHA_AFTER_SENDS_PER_IP=3, SMS_BUDGET_HOUR=100):
+        limits.reserve_send(PHONE, None)
+    assert round_trips[0] == 1
+
+
+def test_a_refused_plan_gives_back_what_it_took_in_the_same_round_trip(
+    loaded: None, round_trips: list[int]
+) -> None:
+    first, full = Window("first", 5, 60), Window("full", 1, 60)
+    assert isinstance(full.hit("someone"), Slot)
+    round_trips[0] = 0
+    outcome = plan.run([plan.Take(first, "someone"), plan.Take(full, "someone")])
+    assert outcome.refused is not None
+    assert outcome.refused.step.limit is full  # type: ignore[union-attr]
+    assert round_trips[0] == 1
+    assert first.count("someone") == 0
 
 
 def test_counts_as_the_generic_path_does(clock: FakeClock) -> None:

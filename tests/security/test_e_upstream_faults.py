@@ -631,7 +631,7 @@ def test_t26_the_harness_would_see_a_followed_redirect(
 
 
 def _opened() -> Any:
-    return caches["default"].get(f"lc_phone:circuit:{BREAKER}:opened")
+    return caches["default"].get(breaker.state_keys(BREAKER)[0])
 
 
 def _open_the_circuit(wire: Wire) -> list[dict[str, Any]]:
@@ -840,7 +840,7 @@ def test_t27_every_worker_shares_the_circuit(wire: Wire, lc: upstream.CountingAp
     each worker wait out the outage."""
     _open_the_circuit(wire)
     worker = caches.create_connection("default")  # as another process would connect
-    assert worker.get(f"lc_phone:circuit:{BREAKER}:opened") is not None
+    assert worker.get(breaker.state_keys(BREAKER)[0]) is not None
     inner = CountingProvider()
 
     def other() -> None:
@@ -857,7 +857,7 @@ def test_t27_every_worker_shares_the_circuit(wire: Wire, lc: upstream.CountingAp
     LIMITER_CLOCK.advance(61)
     other()  # the other worker's probe succeeds...
     assert inner.calls == [OTHER]
-    assert worker.get(f"lc_phone:circuit:{BREAKER}:opened") is None
+    assert worker.get(breaker.state_keys(BREAKER)[0]) is None
     wire.attempts.clear()
     response = post(APIClient(REMOTE_ADDR=ip(40)), "sms-code/", {"phone": THIRD})
     assert response.status_code == 202, response.content  # ...and the API is through again

@@ -8,8 +8,7 @@ from django.http import HttpRequest
 from ...conf import get_settings
 from ...exceptions import Throttled
 from ..identity import client_digest, digest
-from ..windows import Reservation
-from .common import HOUR, MINUTE, take_all, window
+from .common import HOUR, MINUTE, checks, take_all, window
 
 
 def captcha_answer(request: HttpRequest | None) -> None:
@@ -18,15 +17,15 @@ def captcha_answer(request: HttpRequest | None) -> None:
     Every answer is kept, right or wrong: each one leaves a record that its challenge is
     spent, and this budget is what bounds how many records a client can make."""
     limit = window("captcha-ip", get_settings().CAPTCHA_ATTEMPTS_PER_IP_MINUTE, MINUTE)
-    take_all(Reservation(), [(limit, client_digest(request))])
+    take_all(checks([(limit, client_digest(request))]))
 
 
 def rename(user_pk: object, request: HttpRequest | None) -> None:
     """Spend one username or email change of the user's and the client's hourly budget
     (``RENAMES_PER_HOUR``; :class:`Throttled` when spent), successful or not."""
     limit = window("renames", get_settings().RENAMES_PER_HOUR, HOUR)
-    checks = [(limit, digest("user", str(user_pk))), (limit, client_digest(request))]
-    take_all(Reservation(), checks, refusal=Throttled)
+    budgets = [(limit, digest("user", str(user_pk))), (limit, client_digest(request))]
+    take_all(checks(budgets, refusal=Throttled))
 
 
 def new_account(request: HttpRequest | None) -> None:
@@ -35,4 +34,4 @@ def new_account(request: HttpRequest | None) -> None:
     name refused as taken costs what a free one does, so no client makes accounts or probes
     names without limit."""
     limit = window("renames", get_settings().RENAMES_PER_HOUR, HOUR)
-    take_all(Reservation(), [(limit, client_digest(request))], refusal=Throttled)
+    take_all(checks([(limit, client_digest(request))], refusal=Throttled))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 from django.http import HttpRequest
 
@@ -21,8 +21,9 @@ from ...exceptions import (
     UnknownAccount,
 )
 from ..identity import client_digest, digest
-from ..windows import Reservation, Slot, Window, cache
-from .common import MINUTE, UNLIMITED, AccountLock, spend_validate_token, take_all, window
+from ..plan import Reservation, Step, Take, after_answer
+from ..windows import Window, key
+from .common import MINUTE, UNLIMITED, AccountLock, checks, take_all, validate_token_key, window
 
 AttemptKind = Literal["code", "password"]
 
@@ -43,35 +44,58 @@ def _kind_window(kind: AttemptKind) -> tuple[int | None, int]:
     return conf.PASSWORD_ATTEMPTS, conf.PASSWORD_ATTEMPTS_WINDOW
 
 
-def _known_key(number: str, client: str) -> str:
-    return f"lc_phone:known-client:{digest('known', f'{number}:{client}')}"
-
-
 @dataclass(frozen=True)
 class _AttemptLimits:
-    """The windows one attempt at ``number`` from ``client`` spends, and their keys."""
+    """The windows one attempt at ``number`` from ``client`` spends."""
 
     number: str
     client: str
-    known: bool
     per_client: Window | None
     per_pair: Window | None
     per_number: Window
     ceiling: Window | None
-    lock: Window | None
+    lock: AccountLock | None
 
-    def client_checks(self) -> list[tuple[Window | None, str]]:
-        """The client's own windows (taken first: refused, they write no key of the number)."""
-        return [(self.per_client, self.client), (self.per_pair, f"{self.number}:{self.client}")]
+    @property
+    def known_key(self) -> str:
+        """Set once this client signed in as the number: no step-up for it."""
+        return key("known-client", digest("known", f"{self.number}:{self.client}"))
 
-    def signed_in(self) -> None:
-        """A success: this client's failures on the number and the consecutive count go;
-        the client is trusted for the number from now on (no step-up)."""
+    def steps(self, validate_token: str | None) -> list[Step]:
+        """The client's own windows first (refused, they write no key of the number), then
+        the number's: its ceiling, the provider's lock, and the CAPTCHA step-up. Past
+        ``CAPTCHA_AFTER_FAILURES`` recent failures a client that never signed in as the number
+        needs a solved CAPTCHA (``CaptchaRequired``): the count is taken atomically with the
+        threshold (no race lets more through), and the token is spent only when it is needed."""
+        steps = checks(
+            [
+                (self.per_client, self.client),
+                (self.per_pair, f"{self.number}:{self.client}"),
+                (self.ceiling, self.number),
+            ]
+        )
+        if self.lock is not None:
+            steps.append(_lock_step(self.lock, self.number))
+        threshold = get_settings().CAPTCHA_AFTER_FAILURES
+        if threshold is None:
+            steps.append(Take(self.per_number, self.number))
+        else:
+            stepped = Window(self.per_number.name, threshold, self.per_number.seconds)
+            escape = validate_token_key(validate_token)
+            steps.append(Take(stepped, self.number, CaptchaRequired, UNLIMITED, escape))
+        return steps
+
+    def signed_in(self, reservation: Reservation) -> None:
+        """A success: its slots go back, this client's failures on the number and the
+        consecutive count go, and the client is trusted for the number from now on (no
+        step-up): one round trip, once the answer is sent."""
+        forget: list[str] = []
         if self.per_pair is not None:
-            self.per_pair.clear(f"{self.number}:{self.client}")
+            forget += self.per_pair.keys(f"{self.number}:{self.client}")
         if self.ceiling is not None:
-            self.ceiling.clear(self.number)
-        cache().set(_known_key(self.number, self.client), 1, timeout=_KNOWN_CLIENT_TTL)
+            forget += self.ceiling.keys(self.number)
+        remember = [(self.known_key, 1, _KNOWN_CLIENT_TTL)]
+        after_answer(lambda: reservation.release(forget=forget, remember=remember))
 
 
 def _attempt_limits(
@@ -81,51 +105,23 @@ def _attempt_limits(
     (a phone number, or an account's name)."""
     conf = get_settings()
     threshold, seconds = _kind_window(kind)
-    client = client_digest(request)
-    known = bool(cache().get(_known_key(number, client)))
     return _AttemptLimits(
         number=number,
-        client=client,
-        known=known,
+        client=client_digest(request),
         per_client=window("fail-ip", conf.ATTEMPTS_PER_IP_MINUTE, MINUTE),
         per_pair=window(f"fail-{kind}", threshold, seconds),
         per_number=Window(f"fail-{kind}-number", UNLIMITED, seconds),
         ceiling=window("fail-number", conf.FAILURES_PER_NUMBER, conf.FAILURES_PER_NUMBER_WINDOW),
-        lock=_lock_window(lock, known),
+        lock=lock,
     )
 
 
-def _lock_window(lock: AccountLock | None, known: bool) -> Window | None:
+def _lock_step(lock: AccountLock, number: str) -> Take:
     """At most ``failures - 1`` failures reach the provider within its window, so its lock
     never trips; clients that never signed in as the number get all but the owner's reserve."""
-    if lock is None:
-        return None
-    allowed = lock.failures - 1 - (0 if known else _OWNER_RESERVE)
-    return Window("upstream-lock", max(allowed, 1), lock.seconds)
-
-
-def _take_number_slots(
-    limits: _AttemptLimits, reservation: Reservation, validate_token: str | None
-) -> None:
-    """Take the number's slots. Past ``CAPTCHA_AFTER_FAILURES`` recent failures a client that
-    never signed in as the number needs a solved CAPTCHA (``CaptchaRequired``): the count is
-    taken atomically with the threshold (no race lets more through), and the token is spent
-    only when it is needed."""
-    take_all(reservation, [(limits.ceiling, limits.number), (limits.lock, limits.number)])
-    threshold = get_settings().CAPTCHA_AFTER_FAILURES
-    unlimited = limits.per_number
-    if threshold is None or limits.known:
-        reservation.slots.append(cast(Slot, unlimited.hit(limits.number)))
-        return
-    stepped = Window(unlimited.name, threshold, unlimited.seconds)  # the same keys
-    taken = stepped.hit(limits.number)
-    if isinstance(taken, Slot):
-        reservation.slots.append(taken)
-    elif spend_validate_token(validate_token):
-        reservation.slots.append(cast(Slot, unlimited.hit(limits.number)))
-    else:
-        reservation.release()
-        raise CaptchaRequired()
+    allowed = lock.failures - 1
+    unknown = Window("upstream-lock", max(allowed - _OWNER_RESERVE, 1), lock.seconds)
+    return Take(unknown, number, TooManyAttempts, limit_if_known=max(allowed, 1))
 
 
 @contextmanager
@@ -170,14 +166,12 @@ def account_attempt(
 
 @contextmanager
 def _spent(limits: _AttemptLimits, validate_token: str | None) -> Iterator[None]:
-    """Take the client's slots, then the number's, around the attempt; a success clears the
-    client's failures on the number."""
-    reservation = Reservation()
-    take_all(reservation, limits.client_checks())
-    _take_number_slots(limits, reservation, validate_token)
-    with _kept_if_failed(reservation):
+    """Take the attempt's slots (one plan) around the attempt; a success gives them back and
+    clears the client's failures on the number."""
+    outcome = take_all(limits.steps(validate_token), known_key=limits.known_key)
+    with _kept_if_failed(outcome.reservation):
         yield
-    limits.signed_in()
+    limits.signed_in(outcome.reservation)
 
 
 @contextmanager
@@ -192,29 +186,33 @@ def attempt_without_number(purpose: str, request: HttpRequest | None) -> Iterato
     spends its budget stops itself; calls that name their number are not affected."""
     conf = get_settings()
     client = client_digest(request)
-    reservation = Reservation()
-    take_all(
-        reservation,
-        [
-            (window("fail-ip", conf.ATTEMPTS_PER_IP_MINUTE, MINUTE), client),
-            (
-                window("fail-any", conf.CODE_ATTEMPTS, conf.CODE_ATTEMPTS_WINDOW),
-                f"{purpose}:{client}",
-            ),
-            (
-                window("fail-any-site", conf.FAILURES_PER_NUMBER, conf.FAILURES_PER_NUMBER_WINDOW),
-                purpose,
-            ),
-        ],
+    outcome = take_all(
+        checks(
+            [
+                (window("fail-ip", conf.ATTEMPTS_PER_IP_MINUTE, MINUTE), client),
+                (
+                    window("fail-any", conf.CODE_ATTEMPTS, conf.CODE_ATTEMPTS_WINDOW),
+                    f"{purpose}:{client}",
+                ),
+                (
+                    window(
+                        "fail-any-site", conf.FAILURES_PER_NUMBER, conf.FAILURES_PER_NUMBER_WINDOW
+                    ),
+                    purpose,
+                ),
+            ]
+        )
     )
-    with _kept_if_failed(reservation):
+    with _kept_if_failed(outcome.reservation):
         yield
+    after_answer(outcome.reservation.release)
 
 
 @contextmanager
 def _kept_if_failed(reservation: Reservation) -> Iterator[None]:
     """Run the attempt: its slots stay taken when the credential was wrong (it counts), and
-    are given back otherwise (a success, an outage, a bug)."""
+    are given back when it failed otherwise (an outage, a bug); a success's caller gives them
+    back with its own writes."""
     try:
         yield
     except _FAILURES:
@@ -222,4 +220,3 @@ def _kept_if_failed(reservation: Reservation) -> Iterator[None]:
     except BaseException:
         reservation.release()
         raise
-    reservation.release()

@@ -1,13 +1,16 @@
 """What every budget of the policy is made of: the windows' names and periods, taking a slot of
-several at once, the records of CAPTCHA answers this site issued, and a provider's own lock."""
+several at once (one plan), the records of CAPTCHA answers this site issued, and a provider's
+own lock."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ...exceptions import Throttled, TooManyAttempts
+from ...exceptions import CaptchaRequired, Throttled, TooManyAttempts
 from ..identity import digest
-from ..windows import Reservation, Slot, Window, cache, retry_after
+from ..plan import Outcome, Refused, Step, Take, run
+from ..windows import Window, cache, key, retry_after
 
 CAPTCHA_TOKEN_TTL = 10 * 60
 # A window that only counts (it never refuses): what the CAPTCHA thresholds read.
@@ -30,32 +33,38 @@ def window(name: str, limit: int | None, seconds: int) -> Window | None:
     return Window(name, limit, seconds) if limit is not None else None
 
 
-def take(reservation: Reservation, taken: Slot | float) -> float | None:
-    """Keep a slot that was taken; else give back the reservation's and return the wait."""
-    if isinstance(taken, Slot):
-        reservation.slots.append(taken)
-        return None
-    reservation.release()
-    return taken
+def take_all(steps: Sequence[Step], *, known_key: str | None = None) -> Outcome:
+    """Take every step's slot (one plan), or raise what the refusing step names: its
+    ``refusal`` is a :class:`Throttled` class (raised with the wait) or
+    :class:`CaptchaRequired`."""
+    outcome = run(steps, known_key=known_key)
+    if outcome.refused is not None:
+        raise refusal_of(outcome.refused)
+    return outcome
 
 
-def take_all(
-    reservation: Reservation,
-    checks: list[tuple[Window | None, str]],
-    refusal: type[Throttled] = TooManyAttempts,
-) -> None:
-    """Take a slot of each limit in turn, or give them all back and raise ``refusal``."""
-    for limit, ident in checks:
-        if limit is not None and (wait := take(reservation, limit.hit(ident))) is not None:
-            raise refusal(retry_after=retry_after(wait))
+def refusal_of(refused: Refused) -> Exception:
+    """The error the refusing step names, with its wait."""
+    refusal = refused.step.refusal
+    if refusal is CaptchaRequired:
+        return CaptchaRequired()
+    if isinstance(refusal, type) and issubclass(refusal, Throttled):
+        return refusal(retry_after=retry_after(refused.wait))
+    return TooManyAttempts(retry_after=retry_after(refused.wait))
+
+
+def checks(
+    limits: Sequence[tuple[Window | None, str]], refusal: type[Throttled] = TooManyAttempts
+) -> list[Step]:
+    """One step per limit that is switched on, each refused with ``refusal``."""
+    return [Take(limit, ident, refusal) for limit, ident in limits if limit is not None]
+
+
+def validate_token_key(token: str | None) -> str | None:
+    """The key that records a ``validate_token`` this site issued (None for no token)."""
+    return key("captcha", digest("captcha", token)) if token else None
 
 
 def remember_validate_token(token: str) -> None:
     """Record a ``validate_token`` this site obtained for a solved CAPTCHA (``captcha/verify/``)."""
-    cache().set(f"lc_phone:captcha:{digest('captcha', token)}", 1, timeout=CAPTCHA_TOKEN_TTL)
-
-
-def spend_validate_token(token: str | None) -> bool:
-    """Whether ``token`` is one this site issued and nobody spent; it is spent now."""
-    # delete() reports whether the key was there: one atomic check-and-spend.
-    return bool(token) and bool(cache().delete(f"lc_phone:captcha:{digest('captcha', str(token))}"))
+    cache().set(validate_token_key(token), 1, timeout=CAPTCHA_TOKEN_TTL)
