@@ -8,8 +8,10 @@ signature itself is checked against the test vector the reference libraries publ
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +112,23 @@ def test_a_delivery_is_signed_json_with_the_documented_shape(receiver: Receiver)
             "ttl_minutes": 10,
         },
     }
+
+
+def test_the_verifier_docs_gateways_md_shows_accepts_a_delivery_and_nothing_else(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "gateways.md").read_text("utf-8")
+    [snippet] = [b for b in re.findall(r"```python\n(.*?)```", docs, re.S) if "def verified" in b]
+    monkeypatch.setenv("LC_PHONE_SMS_WEBHOOK_SECRET", receiver.secret)
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)  # noqa: S102 (our own documentation)
+    gateway(receiver).send(code_message())
+    [delivery] = receiver.deliveries
+    headers = {k.lower(): v for k, v in delivery.headers.items()}
+    assert namespace["verified"](headers, delivery.body) == delivery.payload
+    assert namespace["verified"](headers, delivery.body.replace(b"login", b"LOGIN")) is None
+    forged = {**headers, "webhook-signature": "v1,not-base64!"}
+    assert namespace["verified"](forged, delivery.body) is None
 
 
 def test_each_message_gets_its_own_id(receiver: Receiver) -> None:
