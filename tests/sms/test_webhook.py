@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,10 +276,20 @@ def test_a_refused_connection_is_retried_once_with_the_same_id(
     assert len(attempts) == 1
 
 
-def test_a_retry_after_a_refused_connection_reaches_the_receiver_with_the_same_id(
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        socket.gaierror(socket.EAI_NONAME, "Name or service not known"),  # DNS
+        TimeoutError("timed out"),  # while connecting: a connect timeout
+    ],
+    ids=["refused", "dns", "connect-timeout"],
+)
+def test_a_retry_after_a_connection_that_never_opened_reaches_the_receiver_with_the_same_id(
     receiver: Receiver,
     attempts: list[requests.PreparedRequest],
     monkeypatch: pytest.MonkeyPatch,
+    failure: OSError,
 ) -> None:
     connect = urllib3.util.connection.create_connection
     refused: list[object] = []
@@ -286,7 +297,7 @@ def test_a_retry_after_a_refused_connection_reaches_the_receiver_with_the_same_i
     def refuse_once(*args: Any, **kwargs: Any) -> Any:
         if not refused:
             refused.append(args)
-            raise ConnectionRefusedError(111, "Connection refused")
+            raise failure
         return connect(*args, **kwargs)
 
     monkeypatch.setattr(urllib3.util.connection, "create_connection", refuse_once)
