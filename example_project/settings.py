@@ -12,6 +12,11 @@ Environment variables:
   gateway by default: codes are printed, and with DEBUG served at ``/emulator/v1/messages``
   and ``/emulator/`` like the emulator's outbox), and LeanCloud's own ``/1.1/`` phone endpoints
   for apps on LeanCloud's SDKs (``docs/compat.md``).
+- ``LC_PHONE_SMS_WEBHOOK_URL`` and ``LC_PHONE_SMS_WEBHOOK_SECRET``: in local mode, send every
+  code to your own HTTP endpoint instead, signed as Standard Webhooks with that ``whsec_``
+  secret (the webhook gateway, ``docs/gateways.md``), unless ``LC_PHONE_SMS_GATEWAY`` names
+  another gateway. ``manage.py check`` reports ``lc_phone.E030`` for a missing or malformed
+  URL or secret.
 - ``LEANCLOUD_APP_ID``, ``LEANCLOUD_APP_KEY``, ``LEANCLOUD_MASTER_KEY``: the app's credentials.
   In emulator and local modes they default to the emulator's demo credentials, and the
   emulator (or the ``/1.1/`` endpoints) accepts whichever are set; in real mode they have no
@@ -188,7 +193,7 @@ LEANCLOUD_MASTER_KEY = os.environ.get("LEANCLOUD_MASTER_KEY", DEMO_MASTER_KEY if
 # Where the emulator keeps its LeanCloud users, so they outlive a restart like the site's own.
 EMULATOR_STATE = os.environ.get("EMULATOR_STATE", str(BASE_DIR / "example-emulator.sqlite3"))
 
-LC_PHONE = {
+LC_PHONE: dict[str, Any] = {
     "APP_ID": LEANCLOUD_APP_ID,
     "APP_KEY": LEANCLOUD_APP_KEY,
     "MASTER_KEY": LEANCLOUD_MASTER_KEY,
@@ -200,9 +205,20 @@ LC_PHONE = {
 if LC_PHONE_PROVIDER == "local":
     LC_PHONE["PROVIDER"] = "local"
     # Prints each message (code included) and keeps the last ones for /emulator/v1/messages.
-    LC_PHONE["SMS_GATEWAY"] = os.environ.get(
-        "LC_PHONE_SMS_GATEWAY", "django_lc_phone.sms.console.ConsoleGateway"
+    # With a webhook URL, codes go to your own endpoint (the webhook gateway) instead.
+    webhook_url = os.environ.get("LC_PHONE_SMS_WEBHOOK_URL", "")
+    sms_gateway = os.environ.get(
+        "LC_PHONE_SMS_GATEWAY",
+        "django_lc_phone.sms.webhook.WebhookGateway"
+        if webhook_url
+        else "django_lc_phone.sms.console.ConsoleGateway",
     )
+    LC_PHONE["SMS_GATEWAY"] = sms_gateway
+    if sms_gateway.endswith(".WebhookGateway"):
+        LC_PHONE["SMS_GATEWAY_OPTIONS"] = {
+            "url": webhook_url,
+            "secret": os.environ.get("LC_PHONE_SMS_WEBHOOK_SECRET", ""),
+        }
     if DEBUG:  # a movable clock for the limits, moved by /emulator/v1/clock (DEBUG only too)
         LC_PHONE["CLOCK"] = "example_project.outbox.now"
 elif USE_EMULATOR:

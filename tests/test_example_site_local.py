@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.test_example_site import Site, read_code, running_site
+from tests.sms._receiver import running_receiver
+from tests.test_example_site import Site, _manage, read_code, running_site
 
 ALICE = "+8613800138000"
 ALICE_NEW = "+8613900139000"
@@ -107,3 +109,27 @@ def test_the_limits_hold_without_leancloud(site: Site) -> None:
     assert again.status_code == 429
     assert again.json()["code"] == "sms_rate_limited"
     assert len(_sent(site, phone)) == 1
+
+
+def test_the_webhook_variables_send_the_codes_to_your_endpoint(tmp_path: Path) -> None:
+    with (
+        running_receiver() as receiver,
+        running_site(
+            tmp_path,
+            LC_PHONE_PROVIDER="local",
+            LC_PHONE_SMS_WEBHOOK_URL=receiver.url,
+            LC_PHONE_SMS_WEBHOOK_SECRET=receiver.secret,
+        ) as site,
+    ):
+        assert site.post("/auth/phone/sms-code/", {"phone": ALICE}).status_code == 202
+        [delivery] = receiver.verified
+        assert "[sms]" not in site.output()  # not the console gateway
+        code = delivery.payload["data"]["code"]
+        signup = site.post("/auth/phone/signup/", {"phone": ALICE, "code": code})
+        assert signup.status_code == 201, signup.text
+        assert site.manage("check", "--tag", "lc_phone").returncode == 0
+        bad_secret = {**site.env, "LC_PHONE_SMS_WEBHOOK_SECRET": "hunter2-no-whsec"}
+        done = _manage(bad_secret, "check", "--tag", "lc_phone")
+        assert done.returncode != 0
+        assert "lc_phone.E030" in done.stderr
+        assert "hunter2" not in done.stderr + done.stdout

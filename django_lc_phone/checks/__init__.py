@@ -40,6 +40,7 @@ def _register(check: Check, *tags: str) -> Check:
 check_values = _register(keys.check_values)
 check_provider = _register(providers.check_provider)
 check_local_provider = _register(providers.check_local_provider)
+check_webhook_gateway = _register(providers.check_webhook_gateway, checks.Tags.security)
 check_credentials = _register(providers.check_credentials)
 check_compat_credentials = _register(providers.check_compat_credentials, checks.Tags.security)
 check_master_key = _register(providers.check_master_key)

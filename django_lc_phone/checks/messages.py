@@ -60,6 +60,13 @@ class Messages:
         "LC_PHONE['MASTER_KEY'] is not set: the admin's re-sync from LeanCloud and "
         "manage.py lc_import_users --from-api will fail."
     )
+    E030 = (
+        "The webhook SMS gateway cannot be built from LC_PHONE['SMS_GATEWAY_OPTIONS']: {problems}."
+    )
+    W030 = (
+        "The webhook SMS gateway posts codes and phone numbers over plain http to another "
+        "machine while DEBUG is off."
+    )
 
 
 class Hints:
@@ -86,7 +93,9 @@ class Hints:
         "Use the dotted path of a class; the real gateways need their extra, e.g. "
         "pip install 'django-lc-phone[aliyun]'."
     )
-    W005 = "Configure a real gateway (aliyun, tencent, twilio) in SMS_GATEWAY for production."
+    W005 = (
+        "Configure a real gateway (aliyun, tencent, twilio, webhook) in SMS_GATEWAY for production."
+    )
     E010 = (
         "Set APP_ID and APP_KEY to the values your apps already ship; until then every call to "
         "the /1.1/ endpoints is refused (an empty app key would let anybody sign one)."
@@ -128,4 +137,12 @@ class Hints:
     W009 = (
         "Set MASTER_KEY to your LeanCloud app's master key (from its settings page), or add "
         "lc_phone.W009 to SILENCED_SYSTEM_CHECKS if you use neither."
+    )
+    E030 = (
+        "Set url to your receiver's http(s) URL and secret to the signing secret you gave it "
+        "('whsec_' and the base64 of at least 24 random bytes); docs/gateways.md has the rest."
+    )
+    W030 = (
+        "Use an https URL; if the way there is a private network you trust, add lc_phone.W030 "
+        "to SILENCED_SYSTEM_CHECKS."
     )

@@ -1,6 +1,7 @@
 """Checks of the provider and what it needs: it imports (E002), LeanCloud's credentials and
 master key (E001, E005, W009), https to LeanCloud (W003), the compat endpoints' app keys
-(E010), and the local provider's gateway and CAPTCHA verifier (E009, W005)."""
+(E010), and the local provider's gateway and CAPTCHA verifier (E009, W005), the webhook
+gateway's options included (E030, W030)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 
 from ..compat import LOCAL_PROVIDERS
 from ..conf import get_settings
+from ..sms import webhook
 from .base import AppConfigs, CheckResult, error, uses_leancloud, valid, warning
 from .values import imported
 
@@ -48,6 +50,24 @@ def check_local_provider(app_configs: AppConfigs = None, **kwargs: Any) -> Check
     if not settings.DEBUG and valid("SMS_GATEWAY") and is_development_gateway(gateway):
         messages.append(warning("W005", path=gateway))
     return messages
+
+
+def check_webhook_gateway(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
+    """E030: the webhook gateway has a usable url and secret (and its other options are
+    right); W030: it posts over https, or to this machine, when DEBUG is off."""
+    conf = get_settings()
+    if conf.PROVIDER != "local" or not valid("SMS_GATEWAY", "SMS_GATEWAY_OPTIONS"):
+        return []
+    gateway = imported(conf.SMS_GATEWAY)
+    if not (isinstance(gateway, type) and issubclass(gateway, webhook.WebhookGateway)):
+        return []
+    options = conf.SMS_GATEWAY_OPTIONS
+    problems = webhook.option_problems(options)
+    if problems:
+        return [error("E030", problems="; ".join(problems))]
+    if not settings.DEBUG and not webhook.is_private(options["url"]):
+        return [warning("W030")]
+    return []
 
 
 def check_credentials(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:

@@ -419,8 +419,8 @@ def test_w005_a_development_gateway_in_production(gateway: str) -> None:
             checks.Warning(
                 f"The local provider's SMS gateway is {path!r} while DEBUG is off: no SMS "
                 "reaches anyone.",
-                hint="Configure a real gateway (aliyun, tencent, twilio) in SMS_GATEWAY for "
-                "production.",
+                hint="Configure a real gateway (aliyun, tencent, twilio, webhook) in SMS_GATEWAY "
+                "for production.",
                 id="lc_phone.W005",
             )
         ]

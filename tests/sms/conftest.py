@@ -22,7 +22,18 @@ TENCENT_ID = "AKIDtestSecretIdXyz0000000000000"
 TENCENT_KEY = "tencent-secret-never-logged-0002"
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 TWILIO_TOKEN = "twilio-token-never-logged-00003"
-SECRETS = (ALIYUN_KEY_ID, ALIYUN_SECRET, TENCENT_ID, TENCENT_KEY, TWILIO_SID, TWILIO_TOKEN)
+WEBHOOK_SECRET = "whsec_d2ViaG9vay1zZWNyZXQtbmV2ZXItbG9nZ2VkLTAwMDQ="
+WEBHOOK_TOKEN = "webhook-bearer-never-logged-0005"
+SECRETS = (
+    ALIYUN_KEY_ID,
+    ALIYUN_SECRET,
+    TENCENT_ID,
+    TENCENT_KEY,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    WEBHOOK_SECRET,
+    WEBHOOK_TOKEN,
+)
 
 
 def code_message(phone: str = PHONE_CN, **changes: object) -> SmsMessage:

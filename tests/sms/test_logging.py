@@ -16,9 +16,18 @@ import pytest
 
 from django_lc_phone.exceptions import LcPhoneError
 from django_lc_phone.sms.base import SmsGateway
+from django_lc_phone.sms.webhook import WebhookGateway
 from tests.sms import test_aliyun, test_tencent, test_twilio
 from tests.sms._http import Script, closed_port_url, scripted_server
-from tests.sms.conftest import CODE, PHONE_CN, PHONE_US, SECRETS, code_message
+from tests.sms.conftest import (
+    CODE,
+    PHONE_CN,
+    PHONE_US,
+    SECRETS,
+    WEBHOOK_SECRET,
+    WEBHOOK_TOKEN,
+    code_message,
+)
 
 NATIONAL = ("13800138000", "4155550123")
 
@@ -66,6 +75,18 @@ GATEWAYS: dict[str, tuple[Scenario, str, dict[str, Any], dict[str, Any]]] = {
         {"sid": "SM1"},
         test_twilio.rest_error(400, 21211, f"The 'To' number {PHONE_US} is not valid."),
     ),
+    "webhook": (
+        lambda url: WebhookGateway(
+            url=f"{url}/hooks/sms",
+            secret=WEBHOOK_SECRET,
+            timeout=0.5,
+            headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"},
+            voice=True,
+        ),
+        PHONE_CN,
+        {"id": "sms_1"},
+        {"code": "x", "error": "invalid_phone", "detail": f"cannot text {PHONE_CN}"},
+    ),
 }
 
 
@@ -101,6 +122,8 @@ def test_gateways_and_sdks_log_no_secrets(
         assert "tencentcloud_sdk_common" in names
     if name == "twilio":
         assert {"twilio.http_client", "urllib3.connectionpool"} <= names
+    if name == "webhook":
+        assert "urllib3.connectionpool" in names
     assert leaks(records) == []
 
 
