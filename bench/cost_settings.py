@@ -12,7 +12,8 @@ from typing import Any
 from bench.settings import *  # noqa: F403 - the benchmarked site's settings
 from bench.settings import LC_PHONE, USE_EMULATOR
 
-# The caches are the example site's own in local memory: cost.run() unsets EXAMPLE_REDIS_URL.
+# The caches are the example site's own: in local memory, or on the bench's Redis when
+# cost.run() is given its URL (EXAMPLE_REDIS_URL, with a key prefix of the run's own).
 # Sends happen inside the request here (SEND_IN_BACKGROUND off): the walk reads each code
 # right after asking for it, and a flow's cost then includes its send's upstream call.
 _LC_PHONE: dict[str, Any] = {**LC_PHONE, "SMS_RESEND_COOLDOWN": None, "SEND_IN_BACKGROUND": False}
@@ -24,5 +25,7 @@ if USE_EMULATOR:
     LC_PHONE["CLOCK"] = "example_project.emulator.now"
 else:
     LC_PHONE["CLOCK"] = "example_project.outbox.now"
+# The outermost middleware notes the Redis round trips made before each answer.
+MIDDLEWARE = ["bench.figures.cost.AnswerMark", *MIDDLEWARE]  # noqa: F405
 # Django's test client calls itself "testserver".
 ALLOWED_HOSTS = ["testserver"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wrk
-from .context import Context
+from .context import REDIS_URL, Context
 from .db import add_profiles, count_profiles
 from .figures import client, cost, imports, local, overhead, profile, scale, throughput
 from .load import site_login
@@ -136,7 +136,7 @@ def measure_all(ctx: Context, *, profile_on: bool = True) -> Results:
     results.imports = imports.measure(ctx, "empty")
 
     log("3. cost per flow (in-process)")
-    results.cost["leancloud"] = cost.run({})
-    results.cost["local"] = cost.run({"LC_PHONE_PROVIDER": "local"})
+    results.cost["leancloud"] = cost.run({}, REDIS_URL)
+    results.cost["local"] = cost.run({"LC_PHONE_PROVIDER": "local"}, REDIS_URL)
     log("done")
     return results

@@ -1,10 +1,14 @@
-"""Figure 3: upstream calls and database queries of every endpoint of the phone API.
+"""Figure 3: upstream calls, database queries and Redis round trips of every endpoint of the
+phone API.
 
 Run in a child process, ``python -m bench.figures.cost`` (with ``bench.cost_settings``): it
 walks through every flow with Django's test client, the LeanCloud client talking to the
-example site's in-process emulator through a counter, and ``CaptureQueriesContext`` counting
-the queries. Prints one JSON object: a list of rows. The suite's tests assert these numbers;
-this table only shows them side by side.
+example site's in-process emulator through a counter, ``CaptureQueriesContext`` counting the
+queries, and, with ``redis_url``, the caches on that Redis with every round trip counted
+(each command, pipeline or script redis-py sends): those made before the answer leaves the
+outermost middleware (:class:`AnswerMark`), and those after it (a success's release of its
+limits). Prints one JSON object: a list of rows. The suite's tests assert these numbers; this
+table only shows them side by side.
 """
 
 from __future__ import annotations
@@ -19,6 +23,34 @@ from pathlib import Path
 from typing import Any
 
 UPSTREAM_CALLS: list[str] = []
+# Round trips to Redis so far, and their count when the current request's answer was ready.
+REDIS_ROUND_TRIPS = [0]
+AT_ANSWER = [0]
+
+
+def count_redis_round_trips() -> None:
+    """Count every round trip redis-py makes (one per command, pipeline or script)."""
+    from redis.connection import AbstractConnection
+
+    send = AbstractConnection.send_packed_command
+
+    def counting(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
+        REDIS_ROUND_TRIPS[0] += 1
+        send(self, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
+
+
+class AnswerMark:
+    """The outermost middleware: notes the round trips made by the time the answer is ready."""
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        response = self.get_response(request)
+        AT_ANSWER[0] = REDIS_ROUND_TRIPS[0]
+        return response
 
 
 def session() -> Any:
@@ -43,6 +75,8 @@ class Row:
     status: int
     upstream: int
     queries: int
+    redis: int | None = None  # round trips before the answer (None: not on Redis)
+    redis_after: int | None = None  # and after it
 
 
 class Walker:
@@ -70,6 +104,7 @@ class Walker:
 
         headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
         UPSTREAM_CALLS.clear()
+        REDIS_ROUND_TRIPS[0] = AT_ANSWER[0] = 0
         path = f"/auth/phone/{endpoint}"
         with CaptureQueriesContext(connection) as queries:
             if method == "GET":
@@ -81,9 +116,10 @@ class Walker:
                     content_type="application/json",
                     **headers,  # type: ignore[arg-type]
                 )
-        self.rows.append(
-            Row(endpoint, case, response.status_code, len(UPSTREAM_CALLS), len(queries))
-        )
+        row = Row(endpoint, case, response.status_code, len(UPSTREAM_CALLS), len(queries))
+        if os.environ.get("EXAMPLE_REDIS_URL"):
+            row.redis, row.redis_after = AT_ANSWER[0], REDIS_ROUND_TRIPS[0] - AT_ANSWER[0]
+        self.rows.append(row)
         try:
             data: dict[str, Any] = response.json()
         except (ValueError, TypeError):  # 204 No Content has no JSON
@@ -171,7 +207,9 @@ def walk(local: bool) -> list[Row]:
     w.call("POST", "password-reset/", {"phone": p1, "code": w.code(p1), "password": pw2})
     token = w.call("POST", "login/", {"phone": p1, "password": pw2}, case="password").get("token")
     w.call("POST", "phone/change/sms-code/", {"phone": p2}, token=token)
-    w.call("POST", "phone/change/", {"phone": p2, "code": w.code(p2)}, token=token)
+    # A phone change ends the user's other credentials and answers new ones.
+    changed = w.call("POST", "phone/change/", {"phone": p2, "code": w.code(p2)}, token=token)
+    token = changed.get("token", token)
     unverified_user(local, p3, pw)
     token3 = w.call("POST", "login/", {"phone": p3, "password": pw}, case="unverified").get("token")
     w.call("POST", "phone/verify/sms-code/", {}, token=token3)
@@ -189,12 +227,15 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    if os.environ.get("EXAMPLE_REDIS_URL"):
+        count_redis_round_trips()
     rows = walk(local)
     sys.stdout.write(json.dumps([r.__dict__ for r in rows]) + "\n")
 
 
-def run(env: dict[str, str]) -> list[dict[str, Any]]:
-    """Run :func:`main` in a child process with ``env`` (called from ``run.py``)."""
+def run(env: dict[str, str], redis_url: str | None = None) -> list[dict[str, Any]]:
+    """Run :func:`main` in a child process with ``env`` (called from ``run.py``), its caches
+    on ``redis_url`` (keys of this run only) or in local memory."""
     import subprocess
 
     from ..processes import ROOT
@@ -209,6 +250,9 @@ def run(env: dict[str, str]) -> list[dict[str, Any]]:
         }
         for key in ("LEANCLOUD_SERVER_URL", "EXAMPLE_PG_NAME", "EXAMPLE_REDIS_URL"):
             child_env.pop(key, None)
+        if redis_url:
+            child_env["EXAMPLE_REDIS_URL"] = redis_url
+            child_env["EXAMPLE_CACHE_PREFIX"] = f"bench-cost-{os.getpid()}-{Path(tmp).name}"
         done = subprocess.run(
             [sys.executable, "-m", "bench.figures.cost"],
             cwd=ROOT,

@@ -81,19 +81,25 @@ def _wait(check: object, what: str, seconds: float = 20.0) -> None:
         except Exception:  # noqa: S110 - not up yet
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"the test cluster did not come up: {what}")
+    raise RuntimeError(f"the test servers did not come up: {what}")
+
+
+def redis_binaries() -> tuple[str, str]:
+    """``redis-server`` and ``redis-cli``: skipped without them, failed with ``CI=true``."""
+    binaries = [shutil.which("redis-server"), shutil.which("redis-cli")]
+    if None in binaries:
+        message = "redis-server and redis-cli are needed for the Redis Cluster and Sentinel tests"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server, cli = (str(b) for b in binaries)
+    return server, cli
 
 
 @pytest.fixture(scope="module")
 def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh three-node cluster (no replicas); its URL names one node."""
-    binaries = [shutil.which("redis-server"), shutil.which("redis-cli")]
-    if None in binaries:
-        message = "redis-server and redis-cli are needed for the Redis Cluster tests"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server, cli = (str(b) for b in binaries)
+    server, cli = redis_binaries()
     workdir: Path = tmp_path_factory.mktemp("redis-cluster")
     ports: list[int] = []
     while len(ports) < NODES:
