@@ -33,10 +33,16 @@ class RemoteUser:
 
 @dataclass(frozen=True)
 class CaptchaChallenge:
-    """A CAPTCHA to show: answer it with ``token`` and the text in the image at ``url``."""
+    """A CAPTCHA to show. ``verifier`` says which: ``"image"`` (answer with ``token`` and the
+    text in the image at ``url``), or a vendor's widget (``"turnstile"``, ``"hcaptcha"``,
+    ``"recaptcha_v2"``, ``"recaptcha_v3"``, ``"tencent"``) to render with ``site_key`` (and,
+    for reCAPTCHA v3, ``action``), whose response is the answer; a widget has no token or URL."""
 
-    token: str
-    url: str
+    token: str = ""
+    url: str = ""
+    verifier: str = "image"
+    site_key: str = ""
+    action: str = ""
 
 
 @runtime_checkable
@@ -98,8 +104,9 @@ class PhoneAuthProvider(Protocol):
     def request_captcha(self) -> CaptchaChallenge:
         """A new CAPTCHA challenge."""
 
-    def verify_captcha(self, token: str, answer: str) -> str:
-        """The ``validate_token`` for a solved challenge."""
+    def verify_captcha(self, token: str, answer: str, *, remote_ip: str | None = None) -> str:
+        """The ``validate_token`` for a solved challenge; ``remote_ip`` is the client's
+        address, for verifiers that send it on to their vendor."""
 
     def fetch_user(self, object_id: str) -> RemoteUser:
         """The provider's current view of a user (for re-syncing)."""

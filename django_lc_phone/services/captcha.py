@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from ..guards import limits
+from ..guards.identity import UNKNOWN_CLIENT, client_address
 from ..providers.base import CaptchaChallenge
 from .provider import provider
 
@@ -18,8 +19,11 @@ def request_captcha() -> CaptchaChallenge:
 def verify_captcha(token: str, answer: str, *, request: HttpRequest | None = None) -> str:
     """The ``validate_token`` for a solved challenge, good for one code request (this site
     issued it). Each answer spends its challenge and one of the client's answers per minute,
-    right or wrong: what bounds the records of spent challenges."""
+    right or wrong: what bounds the records of spent challenges. A vendor's verifier is sent
+    the client's address (``remote_ip``), as its siteverify asks."""
     limits.captcha_answer(request)
-    validate_token = provider().verify_captcha(token, answer)
+    address = client_address(request)
+    remote_ip = None if address == UNKNOWN_CLIENT else address
+    validate_token = provider().verify_captcha(token, answer, remote_ip=remote_ip)
     limits.remember_validate_token(validate_token)
     return validate_token

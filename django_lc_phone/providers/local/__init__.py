@@ -313,9 +313,9 @@ class LocalProvider:
         """A challenge from the configured verifier."""
         return get_verifier().challenge()
 
-    def verify_captcha(self, token: str, answer: str) -> str:
-        """A ``validate_token`` for a right answer."""
-        return get_verifier().verify(token, answer)
+    def verify_captcha(self, token: str, answer: str, *, remote_ip: str | None = None) -> str:
+        """A ``validate_token`` for a right answer (a vendor's verifier sends it ``remote_ip``)."""
+        return get_verifier().verify(token, answer, remote_ip=remote_ip)
 
     def fetch_user(self, object_id: str) -> RemoteUser:
         """The user as the site has it."""
