@@ -43,6 +43,12 @@ def turnstile() -> Iterator[None]:
         yield
 
 
+def _sent(call: Any) -> str:
+    """The body of a request to the vendor, as text."""
+    body = call.request.body
+    return body.decode() if isinstance(body, bytes) else str(body)
+
+
 def _verify(api: APIClient, body: dict[str, Any], **extra: Any) -> Any:
     return post(api, "captcha/verify/", body, REMOTE_ADDR=CLIENT, **extra)
 
@@ -77,7 +83,7 @@ def test_a_widget_s_response_gives_a_validate_token_for_one_code_request(
     assert verified.status_code == 200, verified.content
     assert set(verified.json()) == {"validate_token"}
     [call] = vendor.calls
-    form = {k: v for k, [v] in parse_qs(call.request.body).items()}
+    form = {k: v for k, [v] in parse_qs(_sent(call)).items()}
     assert form == {"secret": KEYS["secret_key"], "response": TOKEN, "remoteip": CLIENT}
     validate_token = verified.json()["validate_token"]
     with lc_phone_settings(
@@ -104,7 +110,7 @@ def test_the_address_behind_a_trusted_proxy_is_the_one_sent(
     ):
         forwarded = {"HTTP_X_FORWARDED_FOR": "192.0.2.99, 203.0.113.50"}
         assert _verify(api, {"captcha_response": TOKEN}, **forwarded).status_code == 200
-    assert parse_qs(vendor.calls[0].request.body)["remoteip"] == ["203.0.113.50"]
+    assert parse_qs(_sent(vendor.calls[0]))["remoteip"] == ["203.0.113.50"]
 
 
 def test_a_response_is_taken_once(
@@ -177,7 +183,7 @@ def test_tencent_s_ticket_and_randstr(api: APIClient, vendor: responses.Requests
         assert api.get(url("captcha/")).json() == {"verifier": "tencent", "site_key": "190000001"}
         body = {"captcha_response": "tr03-ticket*", "captcha_randstr": "@Ab1"}
         assert _verify(api, body).status_code == 200
-    sent = json.loads(vendor.calls[0].request.body)
+    sent = json.loads(_sent(vendor.calls[0]))
     assert (sent["Ticket"], sent["Randstr"], sent["UserIp"]) == ("tr03-ticket*", "@Ab1", CLIENT)
 
 

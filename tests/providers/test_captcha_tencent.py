@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 import responses
-from tencentcloud.common.sign import Sign
+from tencentcloud.common.sign import Sign  # type: ignore[import-untyped]
 
 from django_lc_phone import exceptions as domain
 from django_lc_phone.providers.local.captcha import TencentCaptcha
@@ -55,6 +55,14 @@ def vendor() -> Iterator[responses.RequestsMock]:
         yield mocked
 
 
+def _sent(vendor: responses.RequestsMock) -> tuple[Any, bytes]:
+    """The one request Tencent was sent, and its body."""
+    [call] = vendor.calls
+    request: Any = call.request
+    body = request.body
+    return request, body if isinstance(body, bytes) else str(body).encode()
+
+
 def _verifier(**options: Any) -> TencentCaptcha:
     keys = {
         "captcha_app_id": APP_ID,
@@ -68,9 +76,8 @@ def _verifier(**options: Any) -> TencentCaptcha:
 def test_a_passed_ticket_sends_the_documented_request(vendor: responses.RequestsMock) -> None:
     vendor.add(responses.POST, URL, json=PASSED)
     assert len(_verifier().verify(RANDSTR, TICKET, remote_ip=CLIENT)) == 48
-    [call] = vendor.calls
-    request = call.request
-    assert json.loads(request.body) == {
+    request, body = _sent(vendor)
+    assert json.loads(body) == {
         "CaptchaType": 9,
         "Ticket": TICKET,
         "UserIp": CLIENT,
@@ -90,14 +97,14 @@ def test_the_signature_is_tc3_as_the_official_sdk_computes_it(
 ) -> None:
     vendor.add(responses.POST, URL, json=PASSED)
     _verifier().verify(RANDSTR, TICKET, remote_ip=CLIENT)
-    request = vendor.calls[0].request
+    request, body = _sent(vendor)
     timestamp = int(request.headers["X-TC-Timestamp"])
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
     # Tencent Cloud API 3.0, "Signature v3": the canonical request, then the string to sign.
     canonical = (
         "POST\n/\n\n"
         "content-type:application/json; charset=utf-8\nhost:captcha.tencentcloudapi.com\n\n"
-        "content-type;host\n" + hashlib.sha256(request.body).hexdigest()
+        "content-type;host\n" + hashlib.sha256(body).hexdigest()
     )
     scope = f"{date}/captcha/tc3_request"
     to_sign = (
@@ -116,7 +123,7 @@ def test_the_international_endpoint_and_the_timeouts_are_options(
     vendor.add(responses.POST, "https://captcha.intl.tencentcloudapi.com/", json=PASSED)
     verifier = _verifier(endpoint="captcha.intl.tencentcloudapi.com", read_timeout=2)
     verifier.verify(RANDSTR, TICKET, remote_ip=CLIENT)
-    request = vendor.calls[0].request
+    request, _ = _sent(vendor)
     assert request.headers["Host"] == "captcha.intl.tencentcloudapi.com"
     assert request.req_kwargs["timeout"] == (3.05, 2.0)
 

@@ -78,6 +78,11 @@ def _answer(vendor: responses.RequestsMock, cls: type[Any], **answer: Any) -> No
     vendor.add(responses.POST, ENDPOINTS[cls], **answer)
 
 
+def _timeout(call: Any) -> object:
+    """The ``timeout`` the request was sent with (``responses`` keeps the keyword arguments)."""
+    return call.request.req_kwargs["timeout"]
+
+
 def _form(call: Any) -> dict[str, str]:
     assert call.request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     return {k: v for k, [v] in parse_qs(call.request.body).items()}
@@ -95,7 +100,7 @@ def test_a_right_answer_sends_the_documented_form_with_the_client_s_address(
     if cls is HCaptcha:  # so a token solved for another site key is refused
         expected["sitekey"] = SITE_KEY
     assert _form(call) == expected
-    assert call.request.req_kwargs["timeout"] == (3.05, 5.0)
+    assert _timeout(call) == (3.05, 5.0)
 
 
 @pytest.mark.parametrize("cls", VENDORS)
@@ -121,7 +126,7 @@ def test_the_timeouts_and_the_endpoint_come_from_the_options(
         },
     )
     verifier.verify("", TOKEN, remote_ip=CLIENT)
-    assert vendor.calls[0].request.req_kwargs["timeout"] == (1.0, 2.5)
+    assert _timeout(vendor.calls[0]) == (1.0, 2.5)
 
 
 @pytest.mark.parametrize("cls", VENDORS)
