@@ -316,8 +316,7 @@ class CaptchaSerializer(serializers.Serializer[Any]):
     ``action``), its response sent as ``captcha_response``."""
 
     verifier = serializers.ChoiceField(
-        choices=["image", "turnstile", "hcaptcha", "recaptcha_v2", "recaptcha_v3", "tencent"],
-        help_text="The CAPTCHA to show: the image, or a vendor's widget.",
+        choices=["image", "turnstile", "hcaptcha", "recaptcha_v2", "recaptcha_v3", "tencent"]
     )
     captcha_token = serializers.CharField(required=False, help_text="The image's token.")
     captcha_url = serializers.URLField(required=False, help_text="The image (a data: URL).")
