@@ -5,7 +5,8 @@ A provider raises only the errors of ``django_lc_phone.exceptions``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -43,6 +44,17 @@ class CaptchaChallenge:
     verifier: str = "image"
     site_key: str = ""
     action: str = ""
+
+
+def takes_keyword(method: Callable[..., object], name: str) -> bool:
+    """Whether ``method`` accepts the keyword argument ``name``: a provider or a CAPTCHA
+    verifier of a site's own, written before ``remote_ip`` was passed, is still called
+    without it rather than failing."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: call it as it always was
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 @runtime_checkable

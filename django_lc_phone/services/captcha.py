@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from ..guards import limits
 from ..guards.identity import UNKNOWN_CLIENT, client_address
-from ..providers.base import CaptchaChallenge
+from ..providers.base import CaptchaChallenge, takes_keyword
 from .provider import provider
 
 
@@ -24,6 +24,10 @@ def verify_captcha(token: str, answer: str, *, request: HttpRequest | None = Non
     limits.captcha_answer(request)
     address = client_address(request)
     remote_ip = None if address == UNKNOWN_CLIENT else address
-    validate_token = provider().verify_captcha(token, answer, remote_ip=remote_ip)
+    verify = provider().verify_captcha
+    if takes_keyword(verify, "remote_ip"):
+        validate_token = verify(token, answer, remote_ip=remote_ip)
+    else:  # a provider of the site's own, from before remote_ip
+        validate_token = verify(token, answer)
     limits.remember_validate_token(validate_token)
     return validate_token

@@ -15,7 +15,11 @@ import requests
 import responses
 from rest_framework.test import APIClient
 
-from tests.app._api import PHONE, assert_error, lc_phone_settings, post, url
+from django_lc_phone.providers.base import CaptchaChallenge
+from django_lc_phone.sms import locmem
+from django_lc_phone.testing import SmsOutbox
+from tests import upstream
+from tests.app._api import PASSWORD, PHONE, assert_error, lc_phone_settings, post, url
 
 CAPTCHA = "django_lc_phone.providers.local.captcha."
 TURNSTILE_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
@@ -41,6 +45,16 @@ def turnstile() -> Iterator[None]:
         CAPTCHA_VERIFIER_OPTIONS={**KEYS, "hostnames": ["example.com"]},
     ):
         yield
+
+
+class OldVerifier:
+    """A verifier of a site's own, written before verify() took remote_ip."""
+
+    def challenge(self) -> CaptchaChallenge:
+        return CaptchaChallenge(verifier="image", token="abcd1234", url="data:image/png;base64,")
+
+    def verify(self, token: str, answer: str) -> str:
+        return "validate-" + token + answer
 
 
 def _sent(call: Any) -> str:
@@ -96,6 +110,38 @@ def test_a_widget_s_response_gives_a_validate_token_for_one_code_request(
         with_token = {"phone": PHONE, "validate_token": validate_token}
         assert post(api, "sms-code/", with_token).status_code == 202
         assert_error(post(api, "sms-code/", with_token), 400, "captcha_required")  # spent
+
+
+def test_a_widget_s_validate_token_answers_the_step_up_of_a_number_under_attack(
+    vendor: responses.RequestsMock,
+) -> None:
+    """A number with recent failures asks clients that never signed in as it for a solved
+    CAPTCHA: a Turnstile token, through captcha/verify/, is one."""
+    vendor.add(responses.POST, TURNSTILE_URL, json=PASSED)
+    locmem.outbox.clear()
+    with lc_phone_settings(
+        PROVIDER="local",
+        SMS_GATEWAY="django_lc_phone.sms.locmem.LocmemGateway",
+        CAPTCHA_VERIFIER=CAPTCHA + "Turnstile",
+        CAPTCHA_VERIFIER_OPTIONS=KEYS,
+    ):
+        owner = APIClient(REMOTE_ADDR="192.0.2.1")
+        assert post(owner, "sms-code/", {"phone": PHONE}).status_code == 202
+        code = SmsOutbox().last_code(PHONE)
+        signup = {"phone": PHONE, "code": code, "password": PASSWORD}
+        assert post(owner, "signup/", signup).status_code == 201
+        upstream.advance_clocks(61)
+        wrong = {"phone": PHONE, "password": "not-the-password-1"}
+        for n in range(6):
+            post(APIClient(REMOTE_ADDR=f"192.0.2.{10 + n}"), "login/", wrong)
+        stranger = APIClient(REMOTE_ADDR=CLIENT)
+        right = {"phone": PHONE, "password": PASSWORD}
+        assert_error(post(stranger, "login/", right), 400, "captcha_required")
+        verified = post(stranger, "captcha/verify/", {"captcha_response": TOKEN})
+        assert verified.status_code == 200, verified.content
+        answered = {**right, "validate_token": verified.json()["validate_token"]}
+        assert post(stranger, "login/", answered).status_code == 200
+    locmem.outbox.clear()
 
 
 def test_the_address_behind_a_trusted_proxy_is_the_one_sent(
@@ -204,3 +250,11 @@ def test_captcha_verify_refuses_bad_input_unasked(
 ) -> None:
     assert_error(_verify(api, body), 400, "invalid", errors=True)
     assert len(vendor.calls) == 0
+
+
+def test_a_verifier_of_the_site_s_own_from_before_remote_ip_still_answers(api: APIClient) -> None:
+    with lc_phone_settings(PROVIDER="local", CAPTCHA_VERIFIER=f"{__name__}.OldVerifier"):
+        body = {"captcha_token": "abcd1234", "captcha_code": "ABCD"}
+        verified = _verify(api, body)
+    assert verified.status_code == 200, verified.content
+    assert verified.json() == {"validate_token": "validate-abcd1234ABCD"}

@@ -313,3 +313,29 @@ def test_recaptcha_v3_s_challenge_names_its_action() -> None:
         SITE_KEY,
         "sms_code",
     )
+
+
+def test_a_vendor_down_opens_its_breaker_and_answers_are_refused_unasked(
+    vendor: responses.RequestsMock,
+) -> None:
+    """After CIRCUIT_FAILURES (5) outages in a row the vendor is not asked: each answer is
+    refused at once with Retry-After, instead of waiting out the timeouts."""
+    _answer(vendor, Turnstile, body=requests.ConnectTimeout("connect timed out"))
+    for n in range(5):
+        with pytest.raises(domain.CaptchaUnavailable):
+            _verifier(Turnstile).verify("", f"token-{n}", remote_ip=CLIENT)
+    with pytest.raises(domain.CaptchaUnavailable) as refused:
+        _verifier(Turnstile).verify("", "token-5", remote_ip=CLIENT)
+    assert len(vendor.calls) == 5
+    assert refused.value.retry_after == 60
+    # Another vendor has a breaker of its own.
+    _answer(vendor, HCaptcha, json=PASSES[HCaptcha])
+    _verifier(HCaptcha).verify("", "token-6", remote_ip=CLIENT)
+
+
+def test_our_keys_refused_do_not_open_the_breaker(vendor: responses.RequestsMock) -> None:
+    _answer(vendor, Turnstile, json={"success": False, "error-codes": ["invalid-input-secret"]})
+    for n in range(6):
+        with pytest.raises(domain.CaptchaUnavailable):
+            _verifier(Turnstile).verify("", f"token-{n}", remote_ip=CLIENT)
+    assert len(vendor.calls) == 6  # each was asked: the vendor is up

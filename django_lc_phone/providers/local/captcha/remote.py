@@ -6,7 +6,9 @@ CAPTCHA's): a keyed digest of it goes into the limits' cache with :data:`SPENT_T
 than any vendor's token lives, so a token is never taken twice even by a vendor that would.
 When the vendor cannot be reached, is too slow, or answers anything but a JSON object with
 HTTP 200, the answer is refused with :class:`CaptchaUnavailable` (503 ``captcha_unavailable``):
-an outage never lets a bot through. Nothing logged names a token, a key or an answer's body.
+an outage never lets a bot through. Each vendor has its circuit breaker (``"captcha:<name>"``),
+so while one is down answers are refused at once instead of each waiting out the timeouts.
+Nothing logged names a token, a key or an answer's body.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any, Final
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
-from ....exceptions import CaptchaSpent, CaptchaUnavailable, InvalidCaptcha
+from ....exceptions import CaptchaSpent, CaptchaUnavailable, InvalidCaptcha, ProviderUnavailable
+from ....guards import breaker
 from ....guards.identity import digest
 from ....guards.windows import cache
 
@@ -104,7 +107,28 @@ def post(
     content: bytes | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """POST to the vendor and return its JSON object; :class:`CaptchaUnavailable` otherwise."""
+    """POST to the vendor, through its breaker, and return its JSON object;
+    :class:`CaptchaUnavailable` otherwise (with ``Retry-After`` while the breaker is open)."""
+
+    def exchange() -> dict[str, Any]:
+        return _exchange(vendor, url, timeout, data, content, headers)
+
+    try:
+        return breaker.call(exchange, f"captcha:{vendor}")
+    except CaptchaUnavailable:
+        raise
+    except ProviderUnavailable as exc:  # the breaker is open: the vendor was not asked
+        raise CaptchaUnavailable(retry_after=exc.retry_after) from None
+
+
+def _exchange(
+    vendor: str,
+    url: str,
+    timeout: tuple[float, float],
+    data: Mapping[str, str] | None,
+    content: bytes | None,
+    headers: Mapping[str, str] | None,
+) -> dict[str, Any]:
     try:
         answer = session.post(
             url,
