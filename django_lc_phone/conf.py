@@ -54,6 +54,8 @@ DEFAULTS: Final[dict[str, Any]] = {
     "CODE_TTL_MINUTES": 10,
     # Dotted path of the CAPTCHA verifier class (captcha/ and captcha/verify/).
     "CAPTCHA_VERIFIER": "django_lc_phone.providers.local.captcha.ImageCaptcha",
+    # The keyword arguments it is built with: a vendor's keys, thresholds, timeouts.
+    "CAPTCHA_VERIFIER_OPTIONS": {},
     # --- abuse resistance (docs/security.md); None switches a limit off ---
     # Largest request body the API reads, in bytes (the largest valid one is about 3 KB).
     "MAX_BODY_BYTES": 16 * 1024,
@@ -187,6 +189,7 @@ class LcPhoneSettings:
     SMS_GATEWAY_OPTIONS: dict[str, Any] = field(repr=False)
     CODE_TTL_MINUTES: int
     CAPTCHA_VERIFIER: str
+    CAPTCHA_VERIFIER_OPTIONS: dict[str, Any] = field(repr=False)
     MAX_BODY_BYTES: int
     ALLOWED_REGIONS: tuple[str, ...] | None
     CODE_NUMBER_TYPES: tuple[str, ...]

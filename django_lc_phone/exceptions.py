@@ -191,6 +191,14 @@ class ProviderMisconfigured(ProviderUnavailable):
     default_message = "The authentication service is not configured for this."
 
 
+class CaptchaUnavailable(ProviderUnavailable):
+    """The CAPTCHA vendor (Turnstile, hCaptcha, reCAPTCHA, Tencent) could not say whether an
+    answer is right: unreachable, too slow, an unreadable answer, or our keys refused. The
+    answer is refused (fail closed): nothing the client can fix but trying again."""
+
+    default_message = "The CAPTCHA service is unavailable. Try again later."
+
+
 class ProviderTimeout(ProviderError):
     """The provider did not answer in time (the request may have taken effect)."""
 

@@ -23,7 +23,8 @@ _CODE_IN_PATH: Final = re.compile(
 )
 _SECRET_IN_QUERY: Final = re.compile(
     # ``where`` is a query on the scan; it can hold a full phone number.
-    r"([?&](?:session_token|sessionToken|smsCode|code|password|validate_token|captcha_code|where)=)"
+    r"([?&](?:session_token|sessionToken|smsCode|code|password|validate_token|captcha_code|"
+    r"captcha_response|where)=)"
     r"[^&#\s\"']*",
     re.IGNORECASE,
 )

@@ -71,6 +71,12 @@ ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] 
     (domain.ProviderTimeout, 504, "upstream_timeout", _("The service did not answer in time.")),
     (domain.BadProviderResponse, 502, "bad_upstream_response", _("The service failed.")),
     (
+        domain.CaptchaUnavailable,
+        503,
+        "captcha_unavailable",
+        _("The CAPTCHA service is unavailable. Try again later."),
+    ),
+    (
         domain.ProviderMisconfigured,
         503,
         "misconfigured",

@@ -218,10 +218,25 @@ class PasswordChangeSerializer(serializers.Serializer[Any]):
 
 
 class CaptchaVerifySerializer(serializers.Serializer[Any]):
-    """``captcha/verify/``."""
+    """``captcha/verify/``: the image's ``captcha_token`` and the text typed
+    (``captcha_code``), or a vendor widget's ``captcha_response`` (Tencent's: its ``ticket``,
+    with its ``randstr`` as ``captcha_randstr``)."""
 
-    captcha_token = StrictRegexField(r"^[A-Za-z0-9]{4,64}$")
-    captcha_code = StrictCharField(max_length=16)
+    captcha_token = StrictRegexField(r"^[A-Za-z0-9]{4,64}$", required=False)
+    captcha_code = StrictCharField(max_length=16, required=False)
+    # Printable ASCII, as every vendor's token is; the longest runs to a few kilobytes.
+    captcha_response = StrictRegexField(r"^[!-~]{1,8192}$", required=False)
+    captcha_randstr = StrictRegexField(r"^[!-~]{1,64}$", required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """One answer: a token and its code, or a widget's response, never both or neither."""
+        image = "captcha_token" in attrs and "captcha_code" in attrs
+        widget = "captcha_response" in attrs
+        if image == widget or ("captcha_randstr" in attrs and not widget):
+            raise serializers.ValidationError(
+                _("Send captcha_token and captcha_code, or captcha_response."), code="invalid"
+            )
+        return attrs
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -296,10 +311,17 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 
 class CaptchaSerializer(serializers.Serializer[Any]):
-    """``captcha/``."""
+    """``captcha/``: which CAPTCHA to show. ``image``: the image at ``captcha_url``, answered
+    with ``captcha_token``; a vendor's widget: rendered with ``site_key`` (and reCAPTCHA v3's
+    ``action``), its response sent as ``captcha_response``."""
 
-    captcha_token = serializers.CharField()
-    captcha_url = serializers.URLField()
+    verifier = serializers.ChoiceField(
+        choices=["image", "turnstile", "hcaptcha", "recaptcha_v2", "recaptcha_v3", "tencent"]
+    )
+    captcha_token = serializers.CharField(required=False, help_text="The image's token.")
+    captcha_url = serializers.URLField(required=False, help_text="The image (a data: URL).")
+    site_key = serializers.CharField(required=False, help_text="The widget's site key.")
+    action = serializers.CharField(required=False, help_text="reCAPTCHA v3: the action.")
 
 
 class ValidateTokenSerializer(serializers.Serializer[Any]):

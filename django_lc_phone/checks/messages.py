@@ -28,6 +28,7 @@ class Messages:
     E008 = "LC_PHONE['{key}'] {alias!r} is not in CACHES."
     E009 = "LC_PHONE['{key}'] {path!r} cannot be imported."
     W005 = "The local provider's SMS gateway is {path!r} while DEBUG is off: no SMS reaches anyone."
+    E022 = "LC_PHONE['CAPTCHA_VERIFIER'] {path!r} cannot be built: {problem}."
     E010 = "The LeanCloud-compatible endpoints (lc_compat) are served but LC_PHONE has no {keys}."
     E011 = "{setting} is {value}: it must be {expected}."
     E012 = "The limits' cache {alias!r} ({backend}) {reason}: lockouts and cooldowns do not hold."
@@ -92,6 +93,10 @@ class Hints:
     E009 = (
         "Use the dotted path of a class; the real gateways need their extra, e.g. "
         "pip install 'django-lc-phone[aliyun]'."
+    )
+    E022 = (
+        "Give LC_PHONE['CAPTCHA_VERIFIER_OPTIONS'] the options docs/providers.md lists for "
+        "this verifier (the vendor's site key and secret, min_score from 0.0 to 1.0...)."
     )
     W005 = (
         "Configure a real gateway (aliyun, tencent, twilio, webhook) in SMS_GATEWAY for production."

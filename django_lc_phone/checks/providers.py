@@ -1,7 +1,7 @@
 """Checks of the provider and what it needs: it imports (E002), LeanCloud's credentials and
 master key (E001, E005, W009), https to LeanCloud (W003), the compat endpoints' app keys
-(E010), and the local provider's gateway and CAPTCHA verifier (E009, W005), the webhook
-gateway's options included (E030, W030)."""
+(E010), and the local provider's gateway and CAPTCHA verifier (E009, W005, E022), the
+webhook gateway's options included (E030, W030)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def check_provider(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult
 
 
 def check_local_provider(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
-    """E009: the local provider's gateway and CAPTCHA verifier import; W005: a real gateway
-    when DEBUG is off."""
+    """E009: the local provider's gateway and CAPTCHA verifier import; E022: the verifier
+    builds with its options; W005: a real gateway when DEBUG is off."""
     conf = get_settings()
     if conf.PROVIDER != "local":
         return []
@@ -46,6 +46,9 @@ def check_local_provider(app_configs: AppConfigs = None, **kwargs: Any) -> Check
         path = getattr(conf, key)
         if valid(key) and imported(path) is None:
             messages.append(error("E009", key=key, path=path))
+    verifier = conf.CAPTCHA_VERIFIER
+    if valid("CAPTCHA_VERIFIER", "CAPTCHA_VERIFIER_OPTIONS") and imported(verifier) is not None:
+        messages.extend(_verifier_problems(verifier, conf.CAPTCHA_VERIFIER_OPTIONS))
     gateway = conf.SMS_GATEWAY
     if not settings.DEBUG and valid("SMS_GATEWAY") and is_development_gateway(gateway):
         messages.append(warning("W005", path=gateway))
@@ -67,6 +70,21 @@ def check_webhook_gateway(app_configs: AppConfigs = None, **kwargs: Any) -> Chec
         return [error("E030", problems="; ".join(problems))]
     if not settings.DEBUG and not webhook.is_private(options["url"]):
         return [warning("W030")]
+    return []
+
+
+def _verifier_problems(path: str, options: dict[str, Any]) -> CheckResult:
+    """E022 when the verifier at ``path`` refuses ``options`` (the message names options,
+    never their values)."""
+    # Imported here: the local provider's package imports models, not loaded when checks is.
+    from ..providers.local.captcha import build_verifier
+
+    try:
+        build_verifier(path, options)
+    except ImproperlyConfigured as exc:
+        return [error("E022", path=path, problem=str(exc).rstrip("."))]
+    except Exception as exc:  # a verifier of the site's own that fails in its own way
+        return [error("E022", path=path, problem=f"building it raised {type(exc).__name__}")]
     return []
 
 

@@ -210,6 +210,7 @@ RULES: Final[Mapping[str, Rule]] = {
         "the dotted path of a CAPTCHA verifier class (with challenge() and verify())",
         _class_with("challenge", "verify"),
     ),
+    "CAPTCHA_VERIFIER_OPTIONS": Rule("a dict of keyword arguments (str keys)", _options),
     "MAX_BODY_BYTES": _POSITIVE,
     "ALLOWED_REGIONS": Rule(
         "None, '*', or a list of region codes phonenumbers supports, e.g. ['CN']",

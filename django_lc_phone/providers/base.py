@@ -5,7 +5,8 @@ A provider raises only the errors of ``django_lc_phone.exceptions``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -33,10 +34,27 @@ class RemoteUser:
 
 @dataclass(frozen=True)
 class CaptchaChallenge:
-    """A CAPTCHA to show: answer it with ``token`` and the text in the image at ``url``."""
+    """A CAPTCHA to show. ``verifier`` says which: ``"image"`` (answer with ``token`` and the
+    text in the image at ``url``), or a vendor's widget (``"turnstile"``, ``"hcaptcha"``,
+    ``"recaptcha_v2"``, ``"recaptcha_v3"``, ``"tencent"``) to render with ``site_key`` (and,
+    for reCAPTCHA v3, ``action``), whose response is the answer; a widget has no token or URL."""
 
-    token: str
-    url: str
+    token: str = ""
+    url: str = ""
+    verifier: str = "image"
+    site_key: str = ""
+    action: str = ""
+
+
+def takes_keyword(method: Callable[..., object], name: str) -> bool:
+    """Whether ``method`` accepts the keyword argument ``name``: a provider or a CAPTCHA
+    verifier of a site's own, written before ``remote_ip`` was passed, is still called
+    without it rather than failing."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: call it as it always was
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 @runtime_checkable
@@ -98,8 +116,9 @@ class PhoneAuthProvider(Protocol):
     def request_captcha(self) -> CaptchaChallenge:
         """A new CAPTCHA challenge."""
 
-    def verify_captcha(self, token: str, answer: str) -> str:
-        """The ``validate_token`` for a solved challenge."""
+    def verify_captcha(self, token: str, answer: str, *, remote_ip: str | None = None) -> str:
+        """The ``validate_token`` for a solved challenge; ``remote_ip`` is the client's
+        address, for verifiers that send it on to their vendor."""
 
     def fetch_user(self, object_id: str) -> RemoteUser:
         """The provider's current view of a user (for re-syncing)."""

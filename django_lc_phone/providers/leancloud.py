@@ -299,8 +299,8 @@ class LeanCloudProvider:
         captcha = _call(self.client.request_captcha)
         return CaptchaChallenge(token=captcha.token, url=captcha.url)
 
-    def verify_captcha(self, token: str, answer: str) -> str:
-        """``verifyCaptcha``."""
+    def verify_captcha(self, token: str, answer: str, *, remote_ip: str | None = None) -> str:
+        """``verifyCaptcha`` (LeanCloud's own CAPTCHA: the client's address is not sent)."""
         return _call(lambda: self.client.verify_captcha(answer, token))
 
     def change_password(

@@ -56,7 +56,12 @@ REQUESTS: dict[str, tuple[set[str], set[str]]] = {
     ),
     "ValidateTokenRequest": ({"validate_token"}, set()),
     "Code": ({"code", "validate_token"}, {"code"}),
-    "CaptchaVerify": ({"captcha_token", "captcha_code"}, {"captcha_token", "captcha_code"}),
+    # The image's token and code, or a vendor widget's response (and Tencent's randstr): each
+    # optional, the serializer asks for one pair or the other.
+    "CaptchaVerify": (
+        {"captcha_token", "captcha_code", "captcha_response", "captcha_randstr"},
+        set(),
+    ),
 }
 
 
@@ -152,6 +157,15 @@ def test_answer_components(schema: dict[str, Any]) -> None:
     assert set(auth["required"]) == {"token", "user", "created"}
     assert auth["properties"]["token"]["nullable"] is True
     assert set(components["Message"]["required"]) == {"code", "detail"}
+    captcha = components["Captcha"]
+    assert set(captcha["properties"]) == {
+        "verifier",
+        "captcha_token",
+        "captcha_url",
+        "site_key",
+        "action",
+    }
+    assert set(captcha["required"]) == {"verifier"}  # the rest depends on which it is
 
 
 def test_the_schema_holds_no_secret_field(schema: dict[str, Any]) -> None:

@@ -86,6 +86,7 @@ WRONG: dict[str, list[Any]] = {
     "CAPTURE_PASSWORDS": NOT_FLAG,
     "SMS_GATEWAY": ["collections.OrderedDict", f"{__name__}.NotAGateway", *NOT_STR],
     "SMS_GATEWAY_OPTIONS": [42, "x", [], None, True, {1: "x"}, [("key", "x")], object()],
+    "CAPTCHA_VERIFIER_OPTIONS": [42, "x", [], None, True, {1: "x"}, [("key", "x")], object()],
     "CODE_TTL_MINUTES": NOT_POSITIVE,
     "CAPTCHA_VERIFIER": ["collections.OrderedDict", f"{__name__}.NotAGateway", *NOT_STR],
     "MAX_BODY_BYTES": NOT_POSITIVE,
@@ -265,6 +266,7 @@ def test_e011_what_finding_16_found(key: str, value: Any, expected: str) -> None
         ("MASTER_KEY", b"the-master-key"),
         ("SMS_GATEWAY_OPTIONS", [("access_key_secret", "the-gateway-secret")]),
         ("SMS_GATEWAY_OPTIONS", {1: "the-gateway-secret"}),
+        ("CAPTCHA_VERIFIER_OPTIONS", [("secret_key", "the-vendor-secret")]),
     ],
 )
 def test_e011_names_only_the_type_of_a_secret(key: str, value: Any) -> None:
@@ -335,6 +337,7 @@ RIGHT: list[tuple[str, Any]] = [
     ("CLOCK", "time.monotonic"),
     ("SMS_GATEWAY", "django_lc_phone.sms.twilio.TwilioGateway"),
     ("SMS_GATEWAY_OPTIONS", {"account_sid": "x", "auth_token": "y"}),
+    ("CAPTCHA_VERIFIER_OPTIONS", {"site_key": "x", "secret_key": "y"}),
     ("SMS_SIGN", "Example"),
     ("CACHE_ALIAS", None),
     ("ALLOW_VOICE", True),

@@ -173,6 +173,18 @@ def _captcha(lc: LC) -> dict[str, str]:
     return body
 
 
+def test_a_vendor_s_widget_is_no_captcha_leancloud_s_sdks_show(lc: LC) -> None:
+    """119 (LeanCloud's answer with its CAPTCHA switched off): a Turnstile widget has no
+    image; such a client gets its validate_token from auth/phone/captcha/verify/."""
+    options = {"site_key": "the-site-key", "secret_key": "the-secret"}
+    with lc_phone_settings(
+        PROVIDER="local",
+        CAPTCHA_VERIFIER="django_lc_phone.providers.local.captcha.Turnstile",
+        CAPTCHA_VERIFIER_OPTIONS=options,
+    ):
+        assert_error(lc.get("requestCaptcha"), 119)
+
+
 def test_a_solved_captcha_gives_a_validate_token_for_one_code(
     lc: LC, caplog: pytest.LogCaptureFixture, captcha_answers: dict[str, str]
 ) -> None:

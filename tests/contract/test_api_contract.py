@@ -259,7 +259,8 @@ def test_captcha_gives_a_validate_token_for_one_code(
     api: APIClient, inbox: Inbox, captcha_answers: dict[str, str]
 ) -> None:
     challenge = api.get(url("captcha/")).json()
-    assert set(challenge) == {"captcha_token", "captcha_url"}
+    assert set(challenge) == {"verifier", "captcha_token", "captcha_url"}
+    assert challenge["verifier"] == "image"  # LeanCloud's, or the local provider's own
     answer = _captcha_answer(inbox, challenge["captcha_token"], captcha_answers)
     body = {"captcha_token": challenge["captcha_token"], "captcha_code": answer}
     verified = post(api, "captcha/verify/", body)

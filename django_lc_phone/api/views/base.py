@@ -36,7 +36,8 @@ def _error(description: str) -> OpenApiResponse:
 _ERRORS: Final = {
     400: _error(
         "Bad input or a wrong code: `invalid`, `invalid_phone`, `phone_not_allowed`,"
-        " `invalid_code`, `not_allowed`, `captcha_required`, `invalid_captcha`, `no_phone`,"
+        " `invalid_code`, `not_allowed`, `captcha_required`, `invalid_captcha`, `captcha_spent`,"
+        " `captcha_expired`, `no_phone`,"
         " `already_verified`, `same_phone`."
     ),
     401: _error(
@@ -51,7 +52,8 @@ _ERRORS: Final = {
     503: _error(
         "The provider or the database is unavailable, the site's SMS budget is spent, or the"
         " call needs a setting that is missing: `upstream_unavailable`,"
-        " `temporarily_unavailable`, `sms_budget_exhausted`, `misconfigured`."
+        " `temporarily_unavailable`, `sms_budget_exhausted`, `misconfigured`,"
+        " `captcha_unavailable` (the CAPTCHA vendor gave no verdict)."
         " See `Retry-After`."
     ),
     504: _error("The provider did not answer in time: `upstream_timeout`."),
@@ -97,7 +99,9 @@ def doc(
 # locals: hide the credentials among the fields, and all locals below dispatch (codes,
 # passwords and tokens are passed down through many frames under many names).
 @method_decorator(
-    sensitive_post_parameters("password", "code", "validate_token", "captcha_code"),
+    sensitive_post_parameters(
+        "password", "code", "validate_token", "captcha_code", "captcha_response"
+    ),
     name="dispatch",
 )
 @method_decorator(sensitive_variables(), name="dispatch")

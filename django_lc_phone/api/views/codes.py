@@ -52,10 +52,17 @@ class CaptchaView(PhoneAPIView):
 
     @doc(None, s.CaptchaSerializer)
     def get(self, request: Request) -> Response:
-        """A CAPTCHA challenge (an image URL and a token), for sites that require one before
-        sending codes (LeanCloud: ``requestCaptcha``)."""
+        """A CAPTCHA challenge, for sites that require one before sending codes: an image URL
+        and a token (LeanCloud: ``requestCaptcha``), or the vendor widget to render and its
+        site key (``verifier`` says which)."""
         challenge = services.request_captcha()
-        return Response({"captcha_token": challenge.token, "captcha_url": challenge.url})
+        if challenge.verifier == "image":
+            body = {"captcha_token": challenge.token, "captcha_url": challenge.url}
+        else:
+            body = {"site_key": challenge.site_key}
+            if challenge.action:
+                body["action"] = challenge.action
+        return Response({"verifier": challenge.verifier, **body})
 
 
 class CaptchaVerifyView(PhoneAPIView):
@@ -65,10 +72,13 @@ class CaptchaVerifyView(PhoneAPIView):
 
     @doc(s.CaptchaVerifySerializer, s.ValidateTokenSerializer)
     def post(self, request: Request) -> Response:
-        """Answer a CAPTCHA; the ``validate_token`` it returns goes with the next code request
-        and is good for one (LeanCloud: ``verifyCaptcha``)."""
+        """Answer a CAPTCHA: the image's token and code (LeanCloud: ``verifyCaptcha``), or the
+        widget's response (and Tencent's randstr). The ``validate_token`` it returns goes with
+        the next code request and is good for one."""
         data = self.valid(s.CaptchaVerifySerializer)
-        token = services.verify_captcha(
-            data["captcha_token"], data["captcha_code"], request=request._request
-        )
-        return Response({"validate_token": token})
+        if "captcha_response" in data:
+            token, answer = data.get("captcha_randstr", ""), data["captcha_response"]
+        else:
+            token, answer = data["captcha_token"], data["captcha_code"]
+        issued = services.verify_captcha(token, answer, request=request._request)
+        return Response({"validate_token": issued})

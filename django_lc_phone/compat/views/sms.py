@@ -62,8 +62,12 @@ def verify_sms_code(call: Call, code: str) -> Answer:
 def request_captcha(call: Call) -> Answer:
     """``GET /1.1/requestCaptcha``: a challenge (``captcha_token``, ``captcha_url``); the URL
     is the site verifier's (a ``data:`` image with the built-in one). ``width``, ``height``,
-    ``size`` and ``ttl`` are ignored."""
+    ``size`` and ``ttl`` are ignored. A vendor's widget (Turnstile, reCAPTCHA...) is no image
+    LeanCloud's SDKs can show: 119, as LeanCloud answers with its CAPTCHA switched off; such
+    clients get a ``validate_token`` from ``auth/phone/captcha/verify/`` instead."""
     challenge = services.request_captcha()
+    if challenge.verifier != "image":
+        raise ProtocolError(Code.OPERATION_FORBIDDEN)
     return Answer({"captcha_token": challenge.token, "captcha_url": challenge.url})
 
 

@@ -37,7 +37,7 @@ from ...models import PhoneProfile
 from ...sms import SmsMessage, get_gateway
 from ...sms.base import Purpose
 from ...usernames import local_username
-from ..base import CaptchaChallenge, RemoteUser, SmsType
+from ..base import CaptchaChallenge, RemoteUser, SmsType, takes_keyword
 from . import codes
 from .captcha import get_verifier
 
@@ -313,9 +313,13 @@ class LocalProvider:
         """A challenge from the configured verifier."""
         return get_verifier().challenge()
 
-    def verify_captcha(self, token: str, answer: str) -> str:
-        """A ``validate_token`` for a right answer."""
-        return get_verifier().verify(token, answer)
+    def verify_captcha(self, token: str, answer: str, *, remote_ip: str | None = None) -> str:
+        """A ``validate_token`` for a right answer (a vendor's verifier sends it ``remote_ip``;
+        a verifier of the site's own from before ``remote_ip`` is called without it)."""
+        verify = get_verifier().verify
+        if takes_keyword(verify, "remote_ip"):
+            return verify(token, answer, remote_ip=remote_ip)
+        return verify(token, answer)
 
     def fetch_user(self, object_id: str) -> RemoteUser:
         """The user as the site has it."""
