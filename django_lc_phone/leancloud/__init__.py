@@ -1,10 +1,11 @@
 """LeanCloud's REST protocol, both sides, with no Django: the client (``client``, ``transport``,
-``errors``, ``values``: the standard library and requests) and what a server answers
-(``protocol``, for the emulator and the compat endpoints), on the shared facts (``wire``,
-``password``, ``jsondepth``). The client side never imports ``protocol``.
+``senders``, ``errors``, ``values``: the standard library, urllib3 and requests) and what a
+server answers (``protocol``, for the emulator and the compat endpoints), on the shared facts
+(``wire``, ``password``, ``jsondepth``). The client side never imports ``protocol``.
 
-The client's names are imported from here when first used, so the server side (the emulator)
-loads no requests.
+The client sends through urllib3's connection pool, or through a ``requests.Session`` when one
+is injected (``senders`` says when and why). Its names are imported from here when first used,
+so the server side (the emulator) loads neither.
 
 Typical use::
 

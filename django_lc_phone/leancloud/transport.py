@@ -1,8 +1,13 @@
-"""One pooled HTTP session to LeanCloud: timeouts, connect-only retries, strict response parsing.
+"""Requests to one LeanCloud server: connect-only retries, strict response parsing, one log line.
 
 A request is repeated only when it provably never left this machine (connection refused, DNS
 failure, connect timeout). Anything later (a read timeout, a dropped connection, a 5xx) may have
 sent an SMS or burnt a code, so it is reported with ``request_sent=True`` and never repeated.
+
+The bytes travel through a sender (``senders``): urllib3's pool, or an injected
+``requests.Session``. Everything here runs once per call and allocates little (a body encoded
+once for every attempt, a target built once), so the client costs little over a raw
+keep-alive ``http.client`` call (figure 8 of the benchmarks).
 """
 
 from __future__ import annotations
@@ -14,19 +19,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
-import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 
 from ..redaction import install_urllib3_filter
-from .errors import (
-    LeanCloudBadResponse,
-    LeanCloudConnectionError,
-    LeanCloudError,
-    LeanCloudTimeout,
-    error_class_for,
-)
+from . import jsondepth
+from .errors import LeanCloudBadResponse, LeanCloudConnectionError, LeanCloudError, error_class_for
+from .senders import Answer, Sender, sender_for
 
 logger = logging.getLogger("django_lc_phone.leancloud")
 
@@ -55,62 +55,25 @@ class Response:
     body: JsonObject
 
 
-def _reason(exc: requests.RequestException) -> object:
-    """The underlying urllib3 cause of a requests exception, if it carries one."""
-    reason = exc.args[0] if exc.args else None
-    return getattr(reason, "reason", reason)  # MaxRetryError wraps the underlying cause
-
-
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True only for failures while opening the connection (nothing reached the server)."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.ProxyError):
-        return True
-    return isinstance(
-        _reason(exc), urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
-    )
-
-
-def _describe(exc: requests.RequestException) -> str:
-    """Exception class names only: requests' own messages hold the URL, and with it SMS codes
-    (``Max retries exceeded with url: /1.1/verifySmsCode/<code>``)."""
-    reason = _reason(exc)
-    if isinstance(reason, BaseException):
-        return f"{type(exc).__name__} ({type(reason).__name__})"
-    return type(exc).__name__
-
-
-def _connection_error(exc: requests.RequestException) -> LeanCloudConnectionError:
-    if isinstance(exc, requests.ConnectTimeout):
-        return LeanCloudTimeout("connect timeout", request_sent=False)
-    if isinstance(exc, requests.Timeout) or isinstance(
-        _reason(exc), urllib3.exceptions.ReadTimeoutError
-    ):  # requests raises a plain ConnectionError when the read times out after the headers
-        return LeanCloudTimeout("read timeout", request_sent=True)
-    if isinstance(exc, requests.ConnectionError):
-        sent = not _never_sent(exc)
-        return LeanCloudConnectionError(_describe(exc), request_sent=sent)
-    return LeanCloudConnectionError(_describe(exc), request_sent=True)
-
-
-def _decode(raw: requests.Response) -> JsonObject:
+def _decode(raw: Answer) -> JsonObject:
     """The body as a JSON object, or :class:`LeanCloudBadResponse`."""
-    content_type = raw.headers.get("Content-Type", "")
+    content_type = raw.content_type
     if "json" not in content_type.lower():
         raise LeanCloudBadResponse(
-            f"non-JSON response ({content_type or 'no content type'})", status=raw.status_code
+            f"non-JSON response ({content_type or 'no content type'})", status=raw.status
         )
     try:
-        body = json.loads(raw.content)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        raise LeanCloudBadResponse("malformed JSON", status=raw.status_code) from None
+        body = jsondepth.loads(raw.content)  # refuses absurd nesting before json recurses
+    except (ValueError, RecursionError):
+        raise LeanCloudBadResponse("malformed JSON", status=raw.status) from None
     if not isinstance(body, dict):
-        raise LeanCloudBadResponse("JSON body is not an object", status=raw.status_code)
+        raise LeanCloudBadResponse("JSON body is not an object", status=raw.status)
     return body
 
 
-def parse_response(raw: requests.Response) -> Response:
+def parse_response(raw: Answer) -> Response:
     """Turn a raw HTTP answer into a :class:`Response` or the matching LeanCloud error."""
-    status = raw.status_code
+    status = raw.status
     if 300 <= status < 400:
         # Never follow: X-LC-Sign and X-LC-Session would go to whatever host it names.
         raise LeanCloudBadResponse("redirect refused", status=status)
@@ -127,7 +90,7 @@ def parse_response(raw: requests.Response) -> Response:
 
 
 class Transport:
-    """Sends JSON requests to one LeanCloud server over a pooled :class:`requests.Session`."""
+    """Sends JSON requests to one LeanCloud server through one pooled sender."""
 
     def __init__(
         self,
@@ -142,20 +105,21 @@ class Transport:
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self.server_url = server_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
         self.retry = retry
         self._sleep = sleep
         self._uniform = uniform
-        self.session = session or requests.Session()
-        if session is None:
-            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-            self.session.mount("http://", adapter)
-            self.session.mount("https://", adapter)
+        self.sender: Sender = sender_for(
+            self.server_url,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            pool_maxsize=pool_maxsize,
+            session=session,
+        )
         install_urllib3_filter()
 
     def close(self) -> None:
         """Close pooled connections."""
-        self.session.close()
+        self.sender.close()
 
     def request(
         self,
@@ -172,28 +136,18 @@ class Transport:
 
         ``route`` is the path template used in logs (it never contains a code or an id).
         """
-        url = self.server_url + path
+        target = f"{path}?{urlencode(params)}" if params else path
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         started = time.monotonic()
         retries = 0
         while True:
             try:
-                raw = self.session.request(
-                    method,
-                    url,
-                    data=data,
-                    params=params,
-                    headers=dict(headers()),
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
+                raw = self.sender.send(method, target, data, headers())
                 break
-            except requests.RequestException as exc:
-                error = _connection_error(exc)
+            except LeanCloudConnectionError as error:
                 if error.request_sent or retries >= self.retry.max_connect_retries:
                     self._log(method, route, started, error, log_extra)
-                    # Not chained: the requests exception's text holds the URL (SMS codes).
-                    raise error from None
+                    raise
                 retries += 1
                 self._sleep(self.retry.delay(retries, self._uniform))
         try:

@@ -135,16 +135,17 @@ def _closed_port() -> int:
 def test_connection_refused_is_503_with_retry_after(
     api: APIClient, lc: upstream.CountingApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    attempts: list[str] = []
-    import requests
+    attempts: list[object] = []
+    import urllib3.util.connection
 
-    real_send = requests.adapters.HTTPAdapter.send
+    real_connect = urllib3.util.connection.create_connection
 
-    def counting_send(self: Any, request: Any, **kwargs: Any) -> Any:
-        attempts.append(request.url)
-        return real_send(self, request, **kwargs)
+    def counting_connect(address: Any, *args: Any, **kwargs: Any) -> Any:
+        """Each attempt of the client's pool opens a connection (none is kept: all refused)."""
+        attempts.append(address)
+        return real_connect(address, *args, **kwargs)
 
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", counting_send)
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counting_connect)
     refused = {
         **test_settings.LC_PHONE,
         "SERVER_URL": f"http://127.0.0.1:{_closed_port()}",

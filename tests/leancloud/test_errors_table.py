@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
 from django_lc_phone.leancloud import (
     ERROR_CLASSES,
@@ -38,6 +37,7 @@ from django_lc_phone.leancloud import (
     LeanCloudUserNotFound,
 )
 from django_lc_phone.leancloud.errors import error_class_for
+from django_lc_phone.leancloud.senders import Answer
 from django_lc_phone.leancloud.transport import parse_response
 from django_lc_phone.leancloud.wire import (
     ERRORS,
@@ -129,10 +129,9 @@ def test_every_code_of_the_wire_has_a_class_or_a_deliberate_fallback() -> None:
 @pytest.mark.parametrize("code", sorted(ERRORS), ids=str)
 def test_every_wire_error_parses_to_its_class(code: int) -> None:
     """The emulator's exact answer for each code (body and status) through the real parser."""
-    raw = requests.Response()
-    raw.status_code = error_status(code)
-    raw.headers["Content-Type"] = "application/json;charset=utf-8"
-    raw._content = json.dumps(error_body(code)).encode()
+    raw = Answer(
+        error_status(code), "application/json;charset=utf-8", json.dumps(error_body(code)).encode()
+    )
     with pytest.raises(LeanCloudError) as info:
         parse_response(raw)
     error = info.value

@@ -4,6 +4,11 @@ Reference: security-and-reliability.md §3.1-3.8 and tests T22-T26. A request is
 it provably never left (refused, DNS failure, connect timeout), at most once, after a jittered
 backoff; anything later is reported with ``request_sent=True`` and never repeated. Every answer
 that is not LeanCloud JSON is a :class:`LeanCloudBadResponse`, never a ``KeyError``.
+
+``responses`` patches requests only, so these clients are given a ``requests.Session`` (the
+``session=`` path, as ``HTTP_SESSION_FACTORY`` gives one). The signing, bodies and parsing seen
+here are the same on the default urllib3 path; its own faults, raised by urllib3 at the socket,
+are in ``test_transport_pool.py``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from django_lc_phone.leancloud import (
     LeanCloudUnavailable,
     RetryPolicy,
 )
+from django_lc_phone.leancloud.senders import SessionSender
 from django_lc_phone.leancloud.transport import Transport
 
 SERVER = "https://lc.example.test"
@@ -393,7 +399,13 @@ def build(sleeps: list[float], **options: Any) -> LeanCloudClient:
     options.setdefault("retry", RetryPolicy(max_connect_retries=1, backoff_base=BACKOFF_BASE))
     options.setdefault("clock", TickingClock())
     return LeanCloudClient(
-        APP_ID, APP_KEY, master_key=MASTER_KEY, server_url=SERVER, sleep=sleeps.append, **options
+        APP_ID,
+        APP_KEY,
+        master_key=MASTER_KEY,
+        server_url=SERVER,
+        sleep=sleeps.append,
+        session=requests.Session(),  # what responses patches
+        **options,
     )
 
 
@@ -562,8 +574,10 @@ def test_headers_are_per_call_and_never_shared(
     assert not first["X-LC-Sign"].endswith(",master")
     assert not second["X-LC-Sign"].endswith(",master")
     assert third["X-LC-Sign"].endswith(",master")
-    assert "X-LC-Session" not in client.transport.session.headers
-    assert "X-LC-Sign" not in client.transport.session.headers
+    sender = client.transport.sender
+    assert isinstance(sender, SessionSender)
+    assert "X-LC-Session" not in sender.session.headers
+    assert "X-LC-Sign" not in sender.session.headers
 
 
 def test_signature_uses_the_injected_clock_in_milliseconds(
@@ -582,7 +596,9 @@ def test_signature_uses_the_injected_clock_in_milliseconds(
 def test_master_calls_without_a_master_key_send_nothing(
     mocked: responses.RequestsMock, sleeps: list[float]
 ) -> None:
-    lc = LeanCloudClient(APP_ID, APP_KEY, server_url=SERVER, sleep=sleeps.append)
+    lc = LeanCloudClient(
+        APP_ID, APP_KEY, server_url=SERVER, sleep=sleeps.append, session=requests.Session()
+    )
     for call in CALLS:
         if call.master:
             register(mocked, call)
@@ -675,6 +691,7 @@ def test_more_retries_back_off_with_growing_capped_ceilings(
         connect_timeout=1,
         read_timeout=1,
         retry=policy,
+        session=requests.Session(),
         sleep=sleeps.append,
         uniform=uniform,
     )
@@ -726,13 +743,21 @@ def test_retry_policy_defaults() -> None:
     assert RetryPolicy() == RetryPolicy(max_connect_retries=1, backoff_base=0.1, backoff_cap=2.0)
 
 
-def test_a_real_refused_connection_is_never_sent(sleeps: list[float]) -> None:
-    """The hand-built exceptions above match what requests raises for a closed local port."""
+@pytest.mark.parametrize("session", [requests.Session, None], ids=["session", "pool"])
+def test_a_real_refused_connection_is_never_sent(
+    session: Callable[[], requests.Session] | None, sleeps: list[float]
+) -> None:
+    """The hand-built exceptions above match what requests raises for a closed local port,
+    and the default (urllib3) path reads the same fault the same way."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     lc = LeanCloudClient(
-        APP_ID, APP_KEY, server_url=f"http://127.0.0.1:{port}", sleep=sleeps.append
+        APP_ID,
+        APP_KEY,
+        server_url=f"http://127.0.0.1:{port}",
+        sleep=sleeps.append,
+        session=session() if session else None,
     )
     with pytest.raises(LeanCloudConnectionError) as info:
         lc.verify_sms_code(PHONE, CODE)

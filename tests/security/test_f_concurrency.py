@@ -628,6 +628,6 @@ def test_t34_no_session_token_carries_over_to_the_next_request_on_a_thread(
     assert sessions == [token_a, None, None, None, None, token_b, None]
     assert all("X-Lc-Sign" in headers for headers in lc.headers)
     # The pooled client keeps no per-user state between calls.
-    http = services.provider().client.transport.session  # type: ignore[attr-defined]
+    http = services.provider().client.transport.sender.session  # type: ignore[attr-defined]
     assert not any(name.lower() == "x-lc-session" for name in http.headers)
     assert not http.cookies

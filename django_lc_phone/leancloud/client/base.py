@@ -98,6 +98,12 @@ class ClientBase:
         self._app_key = app_key
         self._master_key = master_key
         self._clock = clock
+        self._static_headers = {
+            HEADER_ID: app_id,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": _USER_AGENT,
+        }
         self.transport = Transport(
             server_url,
             connect_timeout=connect_timeout,
@@ -117,19 +123,19 @@ class ClientBase:
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def _headers(self, *, master: bool, session_token: str | None) -> dict[str, str]:
+    def _key(self, master: bool) -> str:
         key = self._master_key if master else self._app_key
         if not key:
             raise LeanCloudMasterKeyMissing()
-        headers = {
-            HEADER_ID: self.app_id,
-            HEADER_SIGN: sign_header(key, int(self._clock() * 1000), master=master),
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": _USER_AGENT,
-        }
+        return key
+
+    def _headers(self, master: bool, session_token: str | None) -> dict[str, str]:
+        """A fresh signature (per attempt) on a copy of the static headers."""
+        headers = self._static_headers.copy()
+        stamp = int(self._clock() * 1000)
+        headers[HEADER_SIGN] = sign_header(self._key(master), stamp, master=master)
         if session_token is not None:
-            headers[HEADER_SESSION] = _check_session(session_token)
+            headers[HEADER_SESSION] = session_token
         return headers
 
     def _call(
@@ -144,12 +150,16 @@ class ClientBase:
         session_token: str | None = None,
         phone: str | None = None,
     ) -> Response:
-        self._headers(master=master, session_token=session_token)  # fail before any I/O
+        # Both checks fail before any I/O. No key is kept in a local here: an error page shows
+        # the locals of every frame of a traceback that passes through this call.
+        self._key(master)
+        if session_token is not None:
+            _check_session(session_token)
         return self.transport.request(
             method,
             API_PREFIX + (path or route),
             route=API_PREFIX + route,
-            headers=lambda: self._headers(master=master, session_token=session_token),
+            headers=lambda: self._headers(master, session_token),
             body=body,
             params=params,
             log_extra=f" phone={mask_phone(phone)}" if phone else "",
