@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
@@ -80,6 +81,20 @@ class PhoneProfile(models.Model):
             fields.append("lc_session_token")
         if fields:
             self.save(update_fields=[*fields, "updated_at"])
+
+
+def profiles_with_user() -> models.QuerySet[PhoneProfile]:
+    """Phone profiles read with their users and, where ``rest_framework.authtoken`` is
+    installed, each user's DRF token (a LEFT JOIN: a user may have none yet).
+
+    A sign-in reads the profile, then hands out the user's token: with the token in the same
+    read, ``tokens.AuthTokenIssuer`` takes it from the user (``user.auth_token``, DRF's
+    related name) instead of asking for it in another query.
+    """
+    related = ["user"]
+    if apps.is_installed("rest_framework.authtoken"):
+        related.append("user__auth_token")
+    return PhoneProfile.objects.select_related(*related)
 
 
 class PhoneCode(models.Model):

@@ -98,7 +98,9 @@ def _record(user: AbstractBaseUser, key: str | None) -> None:
 @receiver(user_logged_in, dispatch_uid="django_lc_phone.revocation.record_session")
 def record_session(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """Record the session a user signed in with (not a token sign-in's anonymous session)."""
-    if user is not None:
+    # A session sign-in has written the session (login()); a token sign-in has not touched
+    # it, and reading it now would cost a query for any session cookie the client sends.
+    if user is not None and getattr(getattr(request, "session", None), "accessed", False):
         _record(user, _session_key(request, user))
 
 

@@ -2,10 +2,12 @@
 after every successful upstream authentication (and the admin's re-sync), then announces it
 with ``remote_user_authenticated``.
 
-Linking is by objectId, then by phone; what changes is written in one transaction, and the
-unique constraints on ``lc_object_id`` and ``phone`` do the real guarding: when two requests
-race to create the same user, one insert fails, and the retry finds the row the other one made.
-A sign-in that changes nothing writes nothing and opens no transaction.
+Linking is by objectId, then by phone; only the fields that change are written (a capture or
+an import written meanwhile stays), in a transaction only where a new user is created or a
+unique column changes. The unique constraints on ``lc_object_id`` and ``phone`` do the real
+guarding: when two requests race to create the same user, one insert fails, and the retry
+finds the row the other one made. A sign-in that changes nothing writes nothing and opens no
+transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from . import signals
 from .conf import get_settings
-from .models import PhoneProfile
+from .models import PhoneProfile, profiles_with_user
 from .providers.base import RemoteUser
 from .usernames import local_username
 
@@ -43,40 +45,47 @@ def _link(remote: RemoteUser) -> AbstractBaseUser:
     # or COMMIT to wait for. A row another request creates meanwhile makes the insert below
     # fail on a unique constraint, and link_remote_user's retry reads it.
     profile = _find(remote)
-    if profile is not None and not _needs_write(remote, profile):
+    if profile is None:
+        return _create(remote)
+    changed = _apply(remote, profile)
+    if not changed:
         return profile.user
-    created = False
+    fields = [*changed, "updated_at"]  # only these: a concurrent capture or import stays
+    if {"phone", "lc_object_id"}.isdisjoint(changed):
+        profile.save(update_fields=fields)  # one UPDATE of no unique column: nothing to retry
+        return profile.user
+    # A savepoint where it runs inside a transaction: a unique column may clash with a row
+    # written meanwhile, and link_remote_user's retry must still be able to read.
     with transaction.atomic():
-        if profile is None:
-            user = _new_user(remote)
-            # user=, not user_id=: this also caches user.lc_phone_profile for the response.
-            profile = PhoneProfile(user=user)  # type: ignore[misc]
-            created = True
-        else:
-            user = profile.user
+        if "phone" in changed:
+            _release_recycled_phone(remote, profile)
+        profile.save(update_fields=fields)
+    return profile.user
+
+
+def _create(remote: RemoteUser) -> AbstractBaseUser:
+    """A new local user and its profile for ``remote``, announced once committed."""
+    with transaction.atomic():
+        user = _new_user(remote)
+        # user=, not user_id=: this also caches user.lc_phone_profile for the response.
+        profile = PhoneProfile(user=user)  # type: ignore[misc]
         _release_recycled_phone(remote, profile)
         _apply(remote, profile)
         profile.save()
-    if created:
-        signals.phone_user_created.send(sender=PhoneProfile, user=user, remote_user=remote)
+    signals.phone_user_created.send(sender=PhoneProfile, user=user, remote_user=remote)
     return user
 
 
 def _find(remote: RemoteUser) -> PhoneProfile | None:
     """The profile linked to ``remote``'s objectId, else an unlinked one with its phone (the
-    row the provider read, when it keeps its users here: it is not read again)."""
+    row the provider read, when it keeps its users here: it is not read again). Read with
+    the user and its token (``profiles_with_user``): the sign-in hands the token out next."""
     given = remote.profile
     if isinstance(given, PhoneProfile) and str(given.lc_object_id) == remote.object_id:
         return given
-    profile = (
-        PhoneProfile.objects.select_related("user").filter(lc_object_id=remote.object_id).first()
-    )
+    profile = profiles_with_user().filter(lc_object_id=remote.object_id).first()
     if profile is None and remote.phone:
-        profile = (
-            PhoneProfile.objects.select_related("user")
-            .filter(phone=remote.phone, lc_object_id__isnull=True)
-            .first()
-        )
+        profile = profiles_with_user().filter(phone=remote.phone, lc_object_id__isnull=True).first()
     return profile
 
 
@@ -101,18 +110,6 @@ _SYNCED: Final = (
 )
 
 
-def _needs_write(remote: RemoteUser, profile: PhoneProfile) -> bool:
-    """Whether syncing ``remote`` changes ``profile``, or its ``last_synced_at`` is due;
-    ``profile`` itself is left as the row has it."""
-    saved = {name: getattr(profile, name) for name in (*_SYNCED, "last_synced_at")}
-    _apply(remote, profile)
-    changed = any(_plain(getattr(profile, name)) != _plain(saved[name]) for name in _SYNCED)
-    due = _due(saved["last_synced_at"], profile.last_synced_at)
-    for name, value in saved.items():  # _apply wrote into the instance
-        setattr(profile, name, value)
-    return changed or due
-
-
 def _plain(value: Any) -> Any:
     """A field value comparable across types: the row's PhoneNumber, the remote's string."""
     return str(value) if isinstance(value, PhoneNumber) else value
@@ -128,14 +125,19 @@ def _due(last_synced: datetime | None, now: datetime | None) -> bool:
 
 
 def _release_recycled_phone(remote: RemoteUser, profile: PhoneProfile) -> None:
-    """A number the provider now gives another user was recycled: the old holder loses it."""
-    if not remote.phone or profile.phone_e164 == remote.phone:
+    """A number the provider now gives another user was recycled: the old holder loses it.
+    Called before ``profile`` takes the number (its row does not have it yet)."""
+    if not remote.phone:
         return
     stale = PhoneProfile.objects.filter(phone=remote.phone).exclude(pk=profile.pk)
     stale.update(phone=None, phone_verified=False, phone_verified_at=None)
 
 
-def _apply(remote: RemoteUser, profile: PhoneProfile) -> None:
+def _apply(remote: RemoteUser, profile: PhoneProfile) -> list[str]:
+    """Copy ``remote`` onto ``profile``; the fields that changed, with ``last_synced_at``
+    when anything did or it is due (else it stays as the row has it): those to write."""
+    before = {name: _plain(getattr(profile, name)) for name in _SYNCED}
+    last_synced = profile.last_synced_at
     now = timezone.now()
     profile.lc_object_id = remote.object_id
     profile.phone = remote.phone or None  # a number removed upstream is removed here
@@ -148,4 +150,8 @@ def _apply(remote: RemoteUser, profile: PhoneProfile) -> None:
     if token and get_settings().STORE_SESSION_TOKEN and token != profile.lc_session_token:
         profile.lc_session_token = token
         profile.lc_session_token_at = now  # the newest token wins at the cutover
+    changed = [name for name in _SYNCED if _plain(getattr(profile, name)) != before[name]]
+    if not changed and not _due(last_synced, now):
+        return []
     profile.last_synced_at = now
+    return [*changed, "last_synced_at"]

@@ -7,7 +7,7 @@ caller of a phone change, whose old ones ``revocation.py`` has just ended).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.contrib.auth import login, logout, user_logged_in
@@ -16,6 +16,10 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from .conf import get_settings
+
+if TYPE_CHECKING:
+    # Imported where used at run time: the model needs rest_framework.authtoken installed.
+    from rest_framework.authtoken.models import Token
 
 # The backend recorded in a session for users signed in by signup/ (no authenticate() call).
 SIGNUP_BACKEND = "django_lc_phone.backends.PhoneCodeBackend"
@@ -38,10 +42,11 @@ class AuthTokenIssuer:
     """DRF's ``rest_framework.authtoken``: one token per user, sent as ``Token <key>``."""
 
     def issue(self, request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
-        """The user's token, created on first use."""
+        """The user's token, created on first use: the one the sign-in read with the user
+        (``models.profiles_with_user``), else read now."""
         from rest_framework.authtoken.models import Token
 
-        token, _ = Token.objects.get_or_create(user_id=user.pk)
+        token = _joined_token(user) or Token.objects.get_or_create(user_id=user.pk)[0]
         user_logged_in.send(sender=type(user), request=request, user=user)
         return {"token": token.key}
 
@@ -57,6 +62,16 @@ class AuthTokenIssuer:
 
         Token.objects.filter(user_id=user.pk).delete()
         return {"token": Token.objects.create(user_id=user.pk).key}
+
+
+def _joined_token(user: AbstractBaseUser) -> Token | None:
+    """The DRF token read with ``user`` (``select_related("user__auth_token")``), or None:
+    none was joined, or the user has none yet (a first sign-in creates it)."""
+    from rest_framework.authtoken.models import Token
+
+    state = getattr(user, "_state", None)
+    cached = state.fields_cache.get("auth_token") if state is not None else None
+    return cached if isinstance(cached, Token) else None
 
 
 class SessionIssuer:

@@ -1,7 +1,8 @@
 """The second test configuration: a custom user model (``tests.settings_custom_user``).
 
 ``custom_user.EmailUser`` has ``USERNAME_FIELD = "email"`` and no ``username``. The end-to-end
-story and the admin tests run against it in a subprocess, since a process has one user model.
+story, the admin tests and the login query counts run against it in a subprocess, since a
+process has one user model.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_smoke_flow_and_admin_pass_with_a_custom_user_model() -> None:
+def test_smoke_flow_admin_and_login_queries_pass_with_a_custom_user_model() -> None:
     done = _run(
         "-m",
         "pytest",
         "tests/services/test_smoke_flow.py",
         "tests/app/test_admin.py",
+        "tests/contract/test_login_queries.py",
         "-q",
         "-p",
         "no:cacheprovider",

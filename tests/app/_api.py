@@ -202,6 +202,16 @@ def assert_no_session_token(response: Any, *tokens: str) -> None:
     assert "session_token" not in text
 
 
+# The statements that open, end or nest a transaction (a savepoint inside the test's own).
+TRANSACTION_SQL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def assert_no_transaction(captured: Any) -> None:
+    """No statement of ``captured`` (a ``CaptureQueriesContext``) opens a transaction."""
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert not [s for s in sql if s.upper().startswith(TRANSACTION_SQL)], sql
+
+
 def lc_phone_settings(**overrides: Any) -> override_settings:
     """``override_settings`` of a few ``LC_PHONE`` keys, the rest as in the test settings."""
     return override_settings(LC_PHONE={**settings.LC_PHONE, **overrides})

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
+from django.utils import timezone
 
 from django_lc_phone import services, signals
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers.base import RemoteUser
 from django_lc_phone.sync import link_remote_user
 from tests import upstream
-from tests.app._api import lc_phone_settings
+from tests.app._api import assert_no_transaction, lc_phone_settings
 
 PHONE = "+8613800138000"
 OBJECT_ID = "5d831ad3f40d3a0007541fbc"
@@ -89,6 +91,32 @@ def test_losing_verification_upstream_clears_the_local_flag() -> None:
     link_remote_user(remote(phone_verified=False))
     profile = PhoneProfile.objects.get()
     assert (profile.phone_verified, profile.phone_verified_at) == (False, None)
+
+
+def test_a_sign_in_writes_only_what_changed(django_assert_num_queries: Any) -> None:
+    """A new session token is one UPDATE of it (no transaction), and what others wrote to
+    the row since it was read (a capture, an import) stays."""
+    link_remote_user(remote())
+    read = PhoneProfile.objects.select_related("user").get()
+    written_meanwhile = timezone.now() - timedelta(days=1)
+    PhoneProfile.objects.update(captured_password="captured", lc_updated_at=written_meanwhile)
+    with django_assert_num_queries(1) as captured:
+        link_remote_user(remote(session_token="tokenbbbbbbbbbbbbbbbbbbbb", profile=read))
+    assert_no_transaction(captured)
+    update = captured.captured_queries[0]["sql"]
+    assert "lc_session_token" in update, update
+    assert "captured_password" not in update, update
+    profile = PhoneProfile.objects.get()
+    assert profile.lc_session_token == "tokenbbbbbbbbbbbbbbbbbbbb"
+    assert profile.lc_session_token_at is not None
+    assert (profile.captured_password, profile.lc_updated_at) == ("captured", written_meanwhile)
+
+
+def test_an_unchanged_sign_in_writes_nothing(django_assert_num_queries: Any) -> None:
+    link_remote_user(remote())
+    with django_assert_num_queries(1) as captured:  # the read
+        link_remote_user(remote())
+    assert_no_transaction(captured)
 
 
 def _race(worker: Callable[[], Any], threads: int = 10) -> list[Any]:

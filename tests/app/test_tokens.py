@@ -21,7 +21,9 @@ from tests.app._api import (
     PHONE,
     assert_error,
     assert_no_session_token,
+    assert_no_transaction,
     code,
+    cool_down,
     post,
     request_code,
     url,
@@ -129,6 +131,26 @@ def test_simplejwt_issuer(api: APIClient, lc: upstream.CountingApp) -> None:
         login = post(APIClient(), "login/", {"phone": PHONE, "password": PASSWORD})
         assert login.status_code == 200, login.content
         assert set(login.json()) == {"token", "refresh", "user", "created"}
+
+
+def test_a_simplejwt_login_needs_no_token_row(
+    api: APIClient, lc: upstream.CountingApp, django_assert_num_queries: Any
+) -> None:
+    """A JWT is no row: the login reads the profile and user, and writes last_login; here
+    also SimpleJWT's own record of the refresh token, which its blacklist app (installed in
+    these settings) keeps so that a phone change can end it."""
+    with _issuer("simplejwt"):
+        _signup(api)
+        cool_down()
+        with django_assert_num_queries(3) as captured:
+            login = post(APIClient(), "login/", {"phone": PHONE, "password": PASSWORD})
+    assert login.status_code == 200, login.content
+    assert_no_transaction(captured)
+    read, outstanding, last_login = (q["sql"] for q in captured.captured_queries)
+    assert read.startswith('SELECT "lc_phone_phoneprofile"'), read
+    assert outstanding.startswith('INSERT INTO "token_blacklist_outstandingtoken"'), outstanding
+    assert last_login.startswith('UPDATE "auth_user" SET "last_login"'), last_login
+    assert Token.objects.count() == 0
 
 
 def test_a_phone_change_blacklists_every_refresh_token_and_hands_a_new_pair(

@@ -70,6 +70,32 @@ def test_a_code_works_once_for_its_number_and_purpose_only() -> None:
         codes.spend(PHONE, "login", code)
 
 
+def test_a_code_is_checked_and_spent_in_one_update(django_assert_num_queries: Any) -> None:
+    """Right or wrong, one statement: no read first, and no difference in the queries."""
+    code = codes.issue(PHONE, "login")
+    wrong = "000000" if code != "000000" else "111111"
+    spent = []
+    for attempt in (wrong, code, code):
+        with django_assert_num_queries(1) as captured:
+            try:
+                codes.spend(PHONE, "login", attempt)
+                spent.append(True)
+            except InvalidCode:
+                spent.append(False)
+        assert captured.captured_queries[0]["sql"].startswith('UPDATE "lc_phone_phonecode"')
+    assert spent == [False, True, False]  # a wrong code spends nothing; a used one is refused
+    assert PhoneCode.objects.get().used_at is not None
+
+
+def test_an_older_code_stops_working_when_a_new_one_is_asked_for() -> None:
+    old = codes.issue(PHONE, "login")
+    new = codes.issue(PHONE, "login")
+    if old != new:
+        with pytest.raises(InvalidCode):
+            codes.spend(PHONE, "login", old)
+    codes.spend(PHONE, "login", new)
+
+
 def test_a_change_code_is_bound_to_its_user() -> None:
     alice = User.objects.create_user("alice")
     mallory = User.objects.create_user("mallory")

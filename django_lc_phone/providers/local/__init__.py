@@ -33,7 +33,7 @@ from ...exceptions import (
 )
 from ...guards import breaker
 from ...leancloud.wire import new_object_id, new_session_token
-from ...models import PhoneProfile
+from ...models import PhoneProfile, profiles_with_user
 from ...sms import SmsMessage, get_gateway
 from ...sms.base import Purpose
 from ...usernames import local_username
@@ -95,7 +95,8 @@ def _remote(profile: PhoneProfile) -> RemoteUser:
 
 
 def _profile(phone: str) -> PhoneProfile | None:
-    return PhoneProfile.objects.select_related("user").filter(phone=phone).first()
+    # With the user's token too: a sign-in hands it out next (profiles_with_user).
+    return profiles_with_user().filter(phone=phone).first()
 
 
 def _verified_profile(phone: str) -> PhoneProfile:

@@ -48,20 +48,25 @@ def issue(phone: str, purpose: str, user: AbstractBaseUser | None = None) -> str
 
 
 def spend(phone: str, purpose: str, code: str, user: AbstractBaseUser | None = None) -> None:
-    """Use the code, or raise :class:`InvalidCode` (wrong, expired, used, or bound elsewhere)."""
+    """Use the code, or raise :class:`InvalidCode` (wrong, expired, used, or bound elsewhere).
+
+    One UPDATE finds and spends it, and decides between concurrent requests with the same
+    code: one wins. The digest is compared by the database, not in constant time, which
+    tells an attacker nothing: it is keyed with ``SECRET_KEY``, so a guess cannot steer its
+    digest towards the stored one. A code is live only until a newer one is asked for
+    (:func:`issue` voids the older ones).
+    """
     now = timezone.now()
     user_id = user.pk if user is not None else None
-    expected = _digest(phone, purpose, user_id, code)
     live = PhoneCode.objects.filter(
-        phone=phone, purpose=purpose, used_at__isnull=True, expires_at__gt=now
+        phone=phone,
+        purpose=purpose,
+        code_hash=_digest(phone, purpose, user_id, code),
+        used_at__isnull=True,
+        expires_at__gt=now,
     )
     bound = live.filter(user__isnull=True) if user is None else live.filter(user_id=user.pk)
-    candidate = bound.order_by("-created_at", "-pk").first()
-    if candidate is None or not constant_time_compare(candidate.code_hash, expected):
-        raise InvalidCode()
-    # One UPDATE decides between concurrent requests with the same code: one wins.
-    won = PhoneCode.objects.filter(pk=candidate.pk, used_at__isnull=True).update(used_at=now)
-    if not won:
+    if not bound.update(used_at=now):
         raise InvalidCode()
 
 
