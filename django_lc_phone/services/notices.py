@@ -38,11 +38,10 @@ _WITHOUT_SITE = _(
 
 
 def notices_on() -> bool:
-    """Whether the old number is told (``PHONE_CHANGE_NOTICE``; None: the local provider)."""
-    conf = get_settings()
-    if conf.PHONE_CHANGE_NOTICE is None:
-        return conf.PROVIDER == "local"
-    return conf.PHONE_CHANGE_NOTICE
+    """Whether the old number is told (``PHONE_CHANGE_NOTICE``; None: when the provider sends
+    notices itself, as the local one does, and not through a template to approve first)."""
+    setting = get_settings().PHONE_CHANGE_NOTICE
+    return isinstance(provider(), SendsNotices) if setting is None else setting
 
 
 def notify_phone_change(user: AbstractBaseUser, old_phone: str | None, new_phone: str) -> None:
