@@ -43,7 +43,7 @@ class FixedCode:
 def parse(number: Any, entry: Any) -> FixedCode:
     """The entry of ``number``, or ``ValueError`` saying what is wrong (never the code)."""
     if not isinstance(number, str) or not _is_e164(number):
-        raise ValueError("is not a valid number in E.164 form, e.g. '+8613800000000'")
+        raise ValueError("is not a valid number in E.164 form, e.g. '+8613912345678'")
     if not isinstance(entry, Mapping) or not set(entry) <= _KEYS or "code" not in entry:
         raise ValueError("must be a dict with 'code' and, optionally, 'expires'")
     code = entry["code"]
