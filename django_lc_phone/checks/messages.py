@@ -60,12 +60,12 @@ class Messages:
         "LC_PHONE['MASTER_KEY'] is not set: the admin's re-sync from LeanCloud and "
         "manage.py lc_import_users --from-api will fail."
     )
-    E030 = "LC_PHONE['TEST_NUMBERS'] entry {number} {reason}."
-    E031 = (
+    E032 = "LC_PHONE['TEST_NUMBERS'] entry {number} {reason}."
+    E033 = (
         "LC_PHONE['TEST_NUMBERS'] is set with the LeanCloud provider but LC_PHONE['MASTER_KEY'] "
         "is empty: a test number's sign-in needs it (LeanCloud never sees its fixed code)."
     )
-    W030 = (
+    W031 = (
         "LC_PHONE['TEST_NUMBERS'] entry {number} never expires while DEBUG is off: anybody "
         "who learns its code can sign in as it."
     )
@@ -138,12 +138,12 @@ class Hints:
         "Set MASTER_KEY to your LeanCloud app's master key (from its settings page), or add "
         "lc_phone.W009 to SILENCED_SYSTEM_CHECKS if you use neither."
     )
-    E030 = (
+    E032 = (
         "Each entry is '+8613800000000': {{'code': '123456', 'expires': '2027-06-30'}} (an E.164 "
         "number, six digits, the last day in UTC); a malformed entry's number is refused."
     )
-    E031 = "Set MASTER_KEY, or remove TEST_NUMBERS."
-    W030 = (
-        "Give it an 'expires' day (the end of the store review), or add lc_phone.W030 to "
+    E033 = "Set MASTER_KEY, or remove TEST_NUMBERS."
+    W031 = (
+        "Give it an 'expires' day (the end of the store review), or add lc_phone.W031 to "
         "SILENCED_SYSTEM_CHECKS."
     )

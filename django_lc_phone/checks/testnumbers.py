@@ -1,5 +1,5 @@
-"""The checks of ``LC_PHONE["TEST_NUMBERS"]``: each entry well formed (E030), a master key to
-sign a test number in with under LeanCloud (E031), and an expiry in production (W030). No
+"""The checks of ``LC_PHONE["TEST_NUMBERS"]``: each entry well formed (E032), a master key to
+sign a test number in with under LeanCloud (E033), and an expiry in production (W031). No
 message shows a fixed code, nor a full number (``mask_phone``)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _shown(number: Any) -> str:
 
 
 def check_test_numbers(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
-    """E030 for a malformed entry; W030 for one without ``expires`` while DEBUG is off."""
+    """E032 for a malformed entry; W031 for one without ``expires`` while DEBUG is off."""
     if not valid("TEST_NUMBERS"):
         return []
     found: CheckResult = []
@@ -29,15 +29,15 @@ def check_test_numbers(app_configs: AppConfigs = None, **kwargs: Any) -> CheckRe
         try:
             parsed = parse(number, entry)
         except ValueError as exc:
-            found.append(error("E030", number=_shown(number), reason=exc))
+            found.append(error("E032", number=_shown(number), reason=exc))
             continue
         if parsed.expires is None and not settings.DEBUG:
-            found.append(warning("W030", number=_shown(number)))
+            found.append(warning("W031", number=_shown(number)))
     return found
 
 
 def check_test_numbers_master_key(app_configs: AppConfigs = None, **kwargs: Any) -> CheckResult:
-    """E031: test numbers under LeanCloud without the master key their sign-in needs."""
+    """E033: test numbers under LeanCloud without the master key their sign-in needs."""
     if not valid("TEST_NUMBERS", "MASTER_KEY") or not entries() or not uses_leancloud():
         return []
-    return [] if get_settings().MASTER_KEY else [error("E031")]
+    return [] if get_settings().MASTER_KEY else [error("E033")]

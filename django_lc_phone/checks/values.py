@@ -220,7 +220,7 @@ RULES: Final[Mapping[str, Rule]] = {
         _class_with("challenge", "verify"),
     ),
     "TEST_NUMBERS": Rule(
-        # Each entry's own problems are check lc_phone.E030's to report.
+        # Each entry's own problems are check lc_phone.E032's to report.
         "a dict of E.164 numbers to {'code': ..., 'expires': ...}",
         lambda value: isinstance(value, Mapping),
     ),

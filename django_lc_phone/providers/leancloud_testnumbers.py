@@ -11,7 +11,7 @@ the user do.
 - a password reset sets the password, then refreshes the session (a reset ends them all);
 - a verification sets ``mobilePhoneVerified``; a change sets the user's number, verified.
 
-Each needs ``MASTER_KEY`` (``ProviderMisconfigured`` without one; check ``lc_phone.E031``).
+Each needs ``MASTER_KEY`` (``ProviderMisconfigured`` without one; check ``lc_phone.E033``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ one fixed code, for every purpose, until the day they expire.
 An entry is ``"+8613800000000": {"code": "123456", "expires": "2027-06-30"}``: an E.164
 number, a code of the codes' own format (six digits, ``wire.SMS_CODE_RE``), and the last day
 it works as an ISO date in UTC (from ``2027-07-01T00:00Z`` it is refused), or no ``expires``
-at all (check ``lc_phone.W030`` warns of that in production). The send budgets and the attempt
+at all (check ``lc_phone.W031`` warns of that in production). The send budgets and the attempt
 budgets apply to a test number as to any other; only the SMS and the code's check differ
 (docs/security.md, "Test numbers"). The fixed code is a secret: it is never logged, and the
 check messages never show it.

@@ -1,5 +1,5 @@
-"""System checks of ``TEST_NUMBERS``: a malformed entry (E030), test numbers under LeanCloud
-without the master key (E031), a test number that never expires in production (W030); no
+"""System checks of ``TEST_NUMBERS``: a malformed entry (E032), test numbers under LeanCloud
+without the master key (E033), a test number that never expires in production (W031); no
 message shows a fixed code or a whole number."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def test_a_well_formed_entry_with_an_expiry_is_quiet() -> None:
 )
 def test_a_malformed_entry_is_e030_without_its_code(number: Any, entry: Any, reason: str) -> None:
     [message] = _messages({number: entry}, debug=True)
-    assert message.id == "lc_phone.E030"
+    assert message.id == "lc_phone.E032"
     assert reason in message.msg
     assert CODE not in message.msg + (message.hint or "")
     assert "13800000000" not in message.msg  # masked
@@ -56,14 +56,14 @@ def test_a_malformed_entry_is_e030_without_its_code(number: Any, entry: Any, rea
 def test_no_expiry_warns_in_production_only() -> None:
     entry = {NUMBER: {"code": CODE}}
     [message] = _messages(entry)
-    assert message.id == "lc_phone.W030"
+    assert message.id == "lc_phone.W031"
     assert CODE not in message.msg
     assert _messages(entry, debug=True) == []
     assert _messages({NUMBER: {"code": CODE, "expires": None}}, debug=True) == []
 
 
 def test_leancloud_test_numbers_need_the_master_key() -> None:
-    assert ids(_messages(GOOD, MASTER_KEY="")) == ["lc_phone.E031"]
+    assert ids(_messages(GOOD, MASTER_KEY="")) == ["lc_phone.E033"]
     assert _messages(GOOD, MASTER_KEY="", PROVIDER="local", SMS_GATEWAY=None) == []
 
 
