@@ -56,6 +56,17 @@ DEFAULTS: Final[dict[str, Any]] = {
     "CAPTCHA_VERIFIER": "django_lc_phone.providers.local.captcha.ImageCaptcha",
     # The keyword arguments it is built with: a vendor's keys, thresholds, timeouts.
     "CAPTCHA_VERIFIER_OPTIONS": {},
+    # --- store-review numbers and the phone-change notice (docs/security.md) ---
+    # {"+8613800000000": {"code": "123456", "expires": "2027-06-30"}}: no SMS, a fixed code.
+    "TEST_NUMBERS": {},
+    # SMS the old number when a user's number changes; None: on with the local provider only.
+    "PHONE_CHANGE_NOTICE": None,
+    # Its template: a LeanCloud template name, or a key of the local gateway's templates...
+    "PHONE_CHANGE_NOTICE_TEMPLATE": "phone_change_notice",
+    # ...and its text for gateways that send text; None: the translated default.
+    "PHONE_CHANGE_NOTICE_TEXT": None,
+    # The site's name in that notice ("" leaves it out).
+    "SITE_NAME": "",
     # --- abuse resistance (docs/security.md); None switches a limit off ---
     # Largest request body the API reads, in bytes (the largest valid one is about 3 KB).
     "MAX_BODY_BYTES": 16 * 1024,
@@ -190,6 +201,11 @@ class LcPhoneSettings:
     CODE_TTL_MINUTES: int
     CAPTCHA_VERIFIER: str
     CAPTCHA_VERIFIER_OPTIONS: dict[str, Any] = field(repr=False)
+    TEST_NUMBERS: dict[str, Any] = field(repr=False)
+    PHONE_CHANGE_NOTICE: bool | None
+    PHONE_CHANGE_NOTICE_TEMPLATE: str
+    PHONE_CHANGE_NOTICE_TEXT: str | None
+    SITE_NAME: str
     MAX_BODY_BYTES: int
     ALLOWED_REGIONS: tuple[str, ...] | None
     CODE_NUMBER_TYPES: tuple[str, ...]

@@ -30,6 +30,13 @@ class PhoneNotAllowed(LcPhoneError):
     default_message = "Codes cannot be sent to this number."
 
 
+class ExpiredTestNumber(PhoneNotAllowed):
+    """A test number (``LC_PHONE["TEST_NUMBERS"]``) past its ``expires`` day, or one whose
+    entry is malformed: refused for codes, never sent a real SMS."""
+
+    default_message = "This test number has expired."
+
+
 class InvalidCode(LcPhoneError):
     """A wrong, expired, reused or malformed code (deliberately one error for all of these)."""
 
@@ -141,6 +148,13 @@ class NotAllowed(LcPhoneError):
     """The request asks for something the site does not allow (a template, voice codes)."""
 
     default_message = "This kind of message is not allowed."
+
+
+class UnsupportedTestNumber(NotAllowed):
+    """A test number in a flow its provider cannot serve without checking the code upstream
+    (under LeanCloud: signing up a new account; docs/security.md, "Test numbers")."""
+
+    default_message = "This test number cannot be used for this."
 
 
 class SessionExpired(LcPhoneError):

@@ -23,6 +23,11 @@ phone_verified = Signal()
 #   user; old_phone: E.164 string or None; new_phone: E.164 string
 phone_changed = Signal()
 
+# The old number of a user was told of a change (LC_PHONE["PHONE_CHANGE_NOTICE"]): sent after
+# the SMS left, outside the request (deliveries.py); a failed notice is logged, not signalled.
+#   user (None when deleted since); old_phone, new_phone: E.164 strings
+phone_change_notice_sent = Signal()
+
 # A user's password was reset by SMS code (their other sessions and tokens are revoked;
 # the signal is sent once the change is committed).
 #   user (None when no local user is linked yet); phone: E.164 string

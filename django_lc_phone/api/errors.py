@@ -27,6 +27,12 @@ INVALID_CODE: Final = _("The code is invalid or has expired.")
 # Domain error -> (HTTP status, stable code, detail). Most specific classes first.
 ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] = (
     (domain.InvalidPhoneNumber, 400, "invalid_phone", INVALID_PHONE),
+    (
+        domain.ExpiredTestNumber,
+        400,
+        "test_number_expired",
+        _("This test number has expired."),
+    ),
     (domain.PhoneNotAllowed, 400, "phone_not_allowed", _("Codes cannot be sent to this number.")),
     (domain.InvalidCode, 400, "invalid_code", INVALID_CODE),
     (domain.InvalidCredentials, 401, "invalid_credentials", _("Invalid phone number or password.")),
@@ -64,6 +70,12 @@ ERROR_TABLE: Final[tuple[tuple[type[domain.LcPhoneError], int, str, Any], ...]] 
         400,
         "invalid",
         _("The template's variables are missing or invalid."),
+    ),
+    (
+        domain.UnsupportedTestNumber,
+        400,
+        "test_number_unsupported",
+        _("This test number cannot be used for this."),
     ),
     (domain.NotAllowed, 400, "not_allowed", _("This kind of message is not allowed.")),
     (domain.SessionExpired, 401, "session_expired", _("Your session has expired. Sign in again.")),

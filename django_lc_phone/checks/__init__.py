@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core import checks
 
-from . import auth, keys, limits, providers
+from . import auth, keys, limits, providers, testnumbers
 from .base import TAG, AppConfigs, Check, CheckResult, error
 from .messages import BACKENDS, Hints, Messages
 
@@ -54,3 +54,5 @@ check_task_backend = _register(limits.check_task_backend)
 check_server_url = _register(providers.check_server_url, checks.Tags.security)
 check_cache = _register(limits.check_cache, checks.Tags.caches)
 check_sms_destinations = _register(keys.check_sms_destinations)
+check_test_numbers = _register(testnumbers.check_test_numbers)
+check_test_numbers_master_key = _register(testnumbers.check_test_numbers_master_key)

@@ -68,6 +68,15 @@ class Messages:
         "The webhook SMS gateway posts codes and phone numbers over plain http to another "
         "machine while DEBUG is off."
     )
+    E032 = "LC_PHONE['TEST_NUMBERS'] entry {number} {reason}."
+    E033 = (
+        "LC_PHONE['TEST_NUMBERS'] is set with the LeanCloud provider but LC_PHONE['MASTER_KEY'] "
+        "is empty: a test number's sign-in needs it (LeanCloud never sees its fixed code)."
+    )
+    W031 = (
+        "LC_PHONE['TEST_NUMBERS'] entry {number} never expires while DEBUG is off: anybody "
+        "who learns its code can sign in as it."
+    )
 
 
 class Hints:
@@ -150,4 +159,13 @@ class Hints:
     W030 = (
         "Use an https URL; if the way there is a private network you trust, add lc_phone.W030 "
         "to SILENCED_SYSTEM_CHECKS."
+    )
+    E032 = (
+        "Each entry is '+8613800000000': {{'code': '123456', 'expires': '2027-06-30'}} (an E.164 "
+        "number, six digits, the last day in UTC); a malformed entry's number is refused."
+    )
+    E033 = "Set MASTER_KEY, or remove TEST_NUMBERS."
+    W031 = (
+        "Give it an 'expires' day (the end of the store review), or add lc_phone.W031 to "
+        "SILENCED_SYSTEM_CHECKS."
     )

@@ -158,6 +158,15 @@ def _callable_or_none(value: Any) -> bool:
     return value is None or (isinstance(value, str) and callable(imported(value)))
 
 
+def _notice_text(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return isinstance(value, str) and bool(value % {"site": "", "phone": ""})
+    except (KeyError, ValueError, TypeError):
+        return False
+
+
 def _options(value: Any) -> bool:
     return isinstance(value, Mapping) and all(isinstance(key, str) for key in value)
 
@@ -211,6 +220,22 @@ RULES: Final[Mapping[str, Rule]] = {
         _class_with("challenge", "verify"),
     ),
     "CAPTCHA_VERIFIER_OPTIONS": Rule("a dict of keyword arguments (str keys)", _options),
+    "TEST_NUMBERS": Rule(
+        # Each entry's own problems are check lc_phone.E032's to report.
+        "a dict of E.164 numbers to {'code': ..., 'expires': ...}",
+        lambda value: isinstance(value, Mapping),
+    ),
+    "PHONE_CHANGE_NOTICE": Rule(
+        "None (on with the local provider only), True or False",
+        lambda value: value is None or isinstance(value, bool),
+    ),
+    "PHONE_CHANGE_NOTICE_TEMPLATE": Rule(
+        "a template name (a non-empty str)", lambda value: isinstance(value, str) and bool(value)
+    ),
+    "PHONE_CHANGE_NOTICE_TEXT": Rule(
+        "None, or a text with only %(site)s and %(phone)s in it", _notice_text
+    ),
+    "SITE_NAME": _text(),
     "MAX_BODY_BYTES": _POSITIVE,
     "ALLOWED_REGIONS": Rule(
         "None, '*', or a list of region codes phonenumbers supports, e.g. ['CN']",

@@ -136,6 +136,18 @@ class KeepsCodes(Protocol):
 
 
 @runtime_checkable
+class SendsNotices(Protocol):
+    """A provider that sends a notice (no code) itself: the local one, through its gateway.
+    Another is asked for a template message with ``send_code`` (LeanCloud's
+    ``requestSmsCode`` with a ``template``, a notification template with no code in it)."""
+
+    def send_notice(
+        self, phone: str, *, text: str, template: str, variables: Mapping[str, str]
+    ) -> None:
+        """Send ``text`` (gateways that send text) or ``template`` with ``variables``."""
+
+
+@runtime_checkable
 class ChangesPasswords(Protocol):
     """A provider that holds the passwords itself (LeanCloud), so a signed-in user's password
     change is its to make. The local provider's passwords are the site's own users'."""

@@ -21,7 +21,6 @@ from ..conf import get_settings
 from ..guards import breaker
 from ..guards.limits import AccountLock
 from ..leancloud import (
-    LCUser,
     LeanCloudAccountLocked,
     LeanCloudAlreadyTaken,
     LeanCloudAuthError,
@@ -48,7 +47,10 @@ from ..leancloud import (
     RetryPolicy,
 )
 from ..leancloud.wire import LOGIN_LOCK_FAILURES, LOGIN_LOCK_SECONDS, Code
+from . import leancloud_testnumbers as fixed
 from .base import CaptchaChallenge, RemoteUser, SmsType
+from .leancloud_testnumbers import remote as _remote
+from .testnumbers import checked_here
 
 T = TypeVar("T")
 
@@ -138,18 +140,9 @@ def _translated(action: Callable[[], T], session_bound: bool) -> T:
         raise translate(exc) from exc
 
 
-def _remote(user: LCUser) -> RemoteUser:
-    return RemoteUser(
-        object_id=user.object_id,
-        username=user.username,
-        phone=user.mobile_phone_number,
-        phone_verified=user.mobile_phone_verified,
-        session_token=user.session_token,
-    )
-
-
 class LeanCloudProvider:
-    """Phone authentication through LeanCloud's REST API."""
+    """Phone authentication through LeanCloud's REST API. A test number's code is checked
+    here, never sent to LeanCloud (``checked_here``; ``leancloud_testnumbers``)."""
 
     # LeanCloud locks an account after more than six failed logins in 15 minutes: the app's
     # limits let fewer through (limits.attempt).
@@ -158,6 +151,8 @@ class LeanCloudProvider:
     def __init__(self, client: LeanCloudClient, *, sms_use_master_key: bool = False) -> None:
         self.client = client
         self.sms_use_master_key = sms_use_master_key
+
+    call = staticmethod(_call)  # for leancloud_testnumbers
 
     @classmethod
     def from_settings(cls) -> Self:
@@ -204,6 +199,7 @@ class LeanCloudProvider:
             )
         )
 
+    @checked_here(fixed.nothing)
     def check_code(self, phone: str, code: str) -> None:
         """``verifySmsCode``."""
         master = self.sms_use_master_key
@@ -211,6 +207,7 @@ class LeanCloudProvider:
 
     # --- sign-up and login ------------------------------------------------------------------
 
+    @checked_here(fixed.signup_or_login)
     def signup_or_login(
         self, phone: str, code: str, *, username: str | None = None, password: str | None = None
     ) -> tuple[RemoteUser, bool]:
@@ -232,6 +229,7 @@ class LeanCloudProvider:
         """``requestLoginSmsCode``."""
         _call(lambda: self.client.request_login_sms_code(phone, validate_token=validate_token))
 
+    @checked_here(fixed.login)
     def login_with_code(self, phone: str, code: str) -> RemoteUser:
         """``login`` with ``smsCode``: an unknown phone is just an invalid code."""
         try:
@@ -255,6 +253,7 @@ class LeanCloudProvider:
             lambda: client.request_password_reset_by_sms_code(phone, validate_token=validate_token)
         )
 
+    @checked_here(fixed.reset_password)
     def reset_password(self, phone: str, code: str, password: str) -> None:
         """``resetPasswordBySmsCode``: an unknown phone is just an invalid code."""
         try:
@@ -268,6 +267,7 @@ class LeanCloudProvider:
         """``requestMobilePhoneVerify``."""
         _call(lambda: self.client.request_mobile_phone_verify(phone, validate_token=validate_token))
 
+    @checked_here(fixed.verify_phone)
     def verify_phone(self, phone: str, code: str) -> None:
         """``verifyMobilePhone``."""
         _call(lambda: self.client.verify_mobile_phone(phone, code))
@@ -284,6 +284,7 @@ class LeanCloudProvider:
             session_bound=True,
         )
 
+    @checked_here(fixed.change_phone)
     def change_phone(self, phone: str, code: str, *, session_token: str) -> None:
         """``changePhoneNumber`` as the user."""
         client = self.client

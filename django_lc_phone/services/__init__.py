@@ -10,8 +10,9 @@ request through ``deliveries`` (``sends.deliver_code``), so neither the answer n
 tells who has one.
 
 One module per kind of flow: ``generic`` (codes for any number), ``signin``, ``passwords``,
-``phones`` (verify and change), ``accounts`` (renames, re-sync, the number of a code),
-``captcha``, ``sends`` (the deliveries' task); ``provider`` holds what they share.
+``phones`` (verify and change), ``notices`` (the old number told of a change), ``accounts``
+(renames, re-sync, the number of a code), ``captcha``, ``sends`` (the deliveries' task);
+``provider`` holds what they share.
 """
 
 from __future__ import annotations

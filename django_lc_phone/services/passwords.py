@@ -19,7 +19,7 @@ from ..providers.base import ChangesPasswords
 from ..revocation import revoke_other_credentials
 from .capture import capture_password
 from .provider import known_profile, login_lock, provider
-from .sends import deliver
+from .sends import deliver, refuse_expired
 
 
 def send_password_reset_code(
@@ -27,6 +27,7 @@ def send_password_reset_code(
 ) -> None:
     """Send a reset code, within the send limits and outside the request: nothing tells
     whether the number has an account."""
+    refuse_expired(phone)
     limits.reserve_send(phone, request, validate_token=validate_token)
     deliver("reset_password", phone, validate_token)
 

@@ -23,11 +23,13 @@ from ..exceptions import (
 from ..guards import limits
 from ..guards.windows import cache
 from ..models import PhoneProfile
+from ..providers.testnumbers import is_test_number
 from ..revocation import revoke_other_credentials
 from ..usernames import follow_phone
+from .notices import notify_phone_change
 from .passwords import on_commit_revoked
 from .provider import attach, profile_of, provider, session_token
-from .sends import deliver
+from .sends import deliver, refuse_expired
 
 # How long a requested phone change stays pending (LeanCloud's change codes live 6 minutes).
 _PENDING_CHANGE_TTL = 10 * 60
@@ -63,11 +65,13 @@ def send_verification_code(
     """Send a verification code to ``phone``, a user's own number (:func:`phone_to_verify`),
     within the send limits (``staff``: an admin action, asked for no CAPTCHA)."""
     # UnknownAccount: the provider has no such user; nothing was sent, and nothing to tell.
+    refuse_expired(phone)
     with (
         limits.sending(phone, request, validate_token=validate_token, staff=staff),
         contextlib.suppress(UnknownAccount),
     ):
-        provider().send_verification_code(phone, validate_token=validate_token)
+        if not is_test_number(phone):  # its budgets are spent; it gets no SMS
+            provider().send_verification_code(phone, validate_token=validate_token)
 
 
 def send_verification_code_to_number(
@@ -76,6 +80,7 @@ def send_verification_code_to_number(
     """Send a verification code to ``phone`` if an account has it unverified (compat's
     ``requestMobilePhoneVerify``, which anybody may call), within the send limits and outside
     the request: nothing tells whether it has an account, or a verified one."""
+    refuse_expired(phone)
     limits.reserve_send(phone, request, validate_token=validate_token)
     deliver("verify_phone", phone, validate_token)
 
@@ -155,6 +160,7 @@ def send_phone_change_code(
 
     The change is then pending for this user and this number: only they can confirm it."""
     _ensure_changeable(user, phone)
+    refuse_expired(phone)
     limits.reserve_send(phone, request, validate_token=validate_token)
     cache().set(_pending_change_key(user, phone), 1, timeout=_PENDING_CHANGE_TTL)
     deliver("change_phone", phone, validate_token, user_id=str(user.pk))
@@ -170,7 +176,8 @@ def change_phone(
 ) -> PhoneProfile:
     """Bind the new number, within the attempt budgets; the old holder of a recycled number
     loses it locally, a username that was the old number follows, and every other session and
-    token of the user ends (``request``'s own session stays, under a new key).
+    token of the user ends (``request``'s own session stays, under a new key); the old number is
+    told, when notices are on (``notices``).
 
     Without a change pending for this user and number (a code asked for by someone else, or
     for another purpose), the code is refused here: the provider is not asked."""
@@ -195,4 +202,5 @@ def change_phone(
         on_commit_revoked(user, "phone_changed", request)
     attach(profile, user)
     signals.phone_changed.send(sender=PhoneProfile, user=user, old_phone=old_phone, new_phone=phone)
+    notify_phone_change(user, old_phone, phone)  # after the answer: a failure undoes nothing
     return profile

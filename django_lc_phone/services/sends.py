@@ -14,6 +14,7 @@ from django.utils import translation
 from .. import deliveries, signals
 from ..exceptions import LcPhoneError, PhoneUnavailable, SessionExpired, UnknownAccount
 from ..models import PhoneProfile
+from ..providers.testnumbers import ensure_usable, is_test_number
 from ..redaction import mask_phone
 from .provider import provider, session_token
 
@@ -24,7 +25,8 @@ def deliver(
     flow: str, phone: str, validate_token: str | None, *, user_id: str | None = None
 ) -> None:
     """Hand one account-dependent send to ``deliveries`` (the request's language goes along,
-    for the local provider's message text)."""
+    for the local provider's message text). The caller refused an expired test number before
+    it spent a budget (:func:`refuse_expired`)."""
     deliveries.submit(
         deliver_code,
         flow=flow,
@@ -33,6 +35,11 @@ def deliver(
         language=translation.get_language(),
         user_id=user_id,
     )
+
+
+def refuse_expired(phone: str) -> None:
+    """Refuse a code request to an expired test number, before any budget is spent."""
+    ensure_usable(phone)
 
 
 def _send_login(phone: str, validate_token: str | None, user_id: str | None) -> None:
@@ -87,6 +94,8 @@ def deliver_code(
 
     A number without an account (``UnknownAccount``) gets nothing, quietly; any other failure
     is logged and signalled (``code_send_failed``): the client was answered already."""
+    if is_test_number(phone):
+        return  # no SMS, ever: its code is fixed (a sent one would not work either)
     try:
         with translation.override(language):
             _SENDS[flow](phone, validate_token, user_id)

@@ -22,7 +22,7 @@ from ..leancloud.wire import new_object_id, new_session_token
 from ..models import PhoneProfile
 from .capture import capture_password
 from .provider import attach, link, login_lock, provider
-from .sends import deliver
+from .sends import deliver, refuse_expired
 
 AccountKind = Literal["username", "email"]
 
@@ -32,6 +32,7 @@ def send_login_code(
 ) -> None:
     """Send a login code, within the send limits and outside the request: nothing tells
     whether the number has an account."""
+    refuse_expired(phone)
     limits.reserve_send(phone, request, validate_token=validate_token)
     deliver("login", phone, validate_token)
 

@@ -89,6 +89,11 @@ WRONG: dict[str, list[Any]] = {
     "CAPTCHA_VERIFIER_OPTIONS": [42, "x", [], None, True, {1: "x"}, [("key", "x")], object()],
     "CODE_TTL_MINUTES": NOT_POSITIVE,
     "CAPTCHA_VERIFIER": ["collections.OrderedDict", f"{__name__}.NotAGateway", *NOT_STR],
+    "TEST_NUMBERS": [42, "x", [], None, True, [("+8613800000000", {})], object()],
+    "PHONE_CHANGE_NOTICE": [1, 0, "yes", "", [], object()],
+    "PHONE_CHANGE_NOTICE_TEMPLATE": [*NOT_STR, ""],
+    "PHONE_CHANGE_NOTICE_TEXT": [42, True, [], "", "%(name)s", "%(site)d", "100%", b"x"],
+    "SITE_NAME": NOT_STR,
     "MAX_BODY_BYTES": NOT_POSITIVE,
     "ALLOWED_REGIONS": [
         ["ZZ"],

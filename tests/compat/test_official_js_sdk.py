@@ -119,7 +119,10 @@ def test_official_js_sdk_against_the_compat_endpoints(
     assert by_name["verify_phone"]["object_id"] == IMPORTED_OBJECT_ID
 
     # Every code the SDK used was one the site sent; the verified number got no second one.
-    assert sorted((m["mobilePhoneNumber"], m["purpose"]) for m in sent) == sorted(
+    # The old number was told of the change (PHONE_CHANGE_NOTICE: a message with no code).
+    notices = [m for m in sent if not m["code"]]
+    assert [(m["mobilePhoneNumber"], m["purpose"]) for m in notices] == [(PHONE, "change_phone")]
+    assert sorted((m["mobilePhoneNumber"], m["purpose"]) for m in sent if m["code"]) == sorted(
         [
             (PHONE, "generic"),
             (PHONE, "login"),

@@ -40,7 +40,7 @@ def test_change_phone_keeps_the_callers_session_and_ends_the_others(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         answer = lc.post("changePhoneNumber", body, session=mine)
     assert answer.status_code == 200, answer.content
-    assert len(callbacks) == 1  # credentials_revoked, run as on commit
+    assert len(callbacks) == 2  # credentials_revoked and the old number's notice, on commit
     assert set(answer.json()) == {"updatedAt", "objectId"}
     assert answer.json()["objectId"] == user["objectId"]
     assert ISO.fullmatch(answer.json()["updatedAt"])

@@ -308,6 +308,21 @@ class LocalProvider:
         if owner is not None and owner.pk != profile.pk:
             raise PhoneUnavailable()
 
+    def send_notice(
+        self, phone: str, *, text: str, template: str, variables: Mapping[str, str]
+    ) -> None:
+        """A notice with no code (``SendsNotices``): ``text`` for gateways that send text,
+        ``template`` (a key of the gateway's ``templates``) and ``variables`` for the others."""
+        gateway = get_gateway()
+        message = SmsMessage(
+            phone=phone,
+            purpose="change_phone",
+            text=text,
+            template=template,
+            variables=dict(variables),
+        )
+        breaker.call(lambda: gateway.send(message), gateway_breaker())
+
     # --- CAPTCHA and users ------------------------------------------------------------------
 
     def request_captcha(self) -> CaptchaChallenge:
