@@ -18,6 +18,7 @@ from typing import Any, Final
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -83,10 +84,16 @@ def _find(remote: RemoteUser) -> PhoneProfile | None:
     given = remote.profile
     if isinstance(given, PhoneProfile) and str(given.lc_object_id) == remote.object_id:
         return given
-    profile = profiles_with_user().filter(lc_object_id=remote.object_id).first()
+    profile = _one(profiles_with_user().filter(lc_object_id=remote.object_id))
     if profile is None and remote.phone:
-        profile = profiles_with_user().filter(phone=remote.phone, lc_object_id__isnull=True).first()
+        profile = _one(profiles_with_user().filter(phone=remote.phone, lc_object_id__isnull=True))
     return profile
+
+
+def _one(rows: QuerySet[PhoneProfile]) -> PhoneProfile | None:
+    """The row of a unique lookup, or None: ``first()`` would add an ORDER BY to compile and
+    sort for a query that finds one row at most."""
+    return next(iter(rows[:1]), None)
 
 
 def _new_user(remote: RemoteUser) -> AbstractBaseUser:
