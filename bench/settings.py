@@ -48,8 +48,10 @@ LOGGING = {
 
 # Persistent database connections, as a production site under gunicorn threads runs (Django
 # opens one per request by default, ~3 ms each against PostgreSQL here: not this app's cost).
+# No health checks (Django's default): with them every request starts with a SELECT 1, a
+# round trip of the deployment's choosing, not of this app (about 1 ms at L = 0 here).
 _DATABASES: dict[str, dict[str, Any]] = {
-    alias: {**database, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+    alias: {**database, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": False}
     for alias, database in _EXAMPLE_DATABASES.items()
 }
 DATABASES = _DATABASES

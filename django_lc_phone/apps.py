@@ -21,5 +21,8 @@ class LcPhoneConfig(AppConfig):
         report them). Logging is configured before ``ready()``, so the filters stay."""
         from . import checks, revocation  # noqa: F401  (revocation records sessions)
         from .compat import sessions  # noqa: F401  (credentials_revoked ends compat sessions)
+        from .tokens import install_last_login_receiver
+
+        install_last_login_receiver()
 
         install_django_filters()

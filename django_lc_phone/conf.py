@@ -36,6 +36,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     "HTTP_SESSION_FACTORY": None,
     # What signup/ and login/ hand back: "authtoken", "session", "simplejwt" or a dotted path.
     "TOKEN_ISSUER": "authtoken",
+    # A token sign-in moves the user's last_login only when it is at least this many seconds
+    # old (0: every time, as Django's own login() does).
+    "LAST_LOGIN_PRECISION": 300,
     # SMS templates clients may name in sms-code/ (LeanCloud template names).
     "SMS_TEMPLATES": (),
     "SMS_SIGN": None,
@@ -190,6 +193,7 @@ class LcPhoneSettings:
     POOL_MAXSIZE: int
     HTTP_SESSION_FACTORY: str | None
     TOKEN_ISSUER: str
+    LAST_LOGIN_PRECISION: int
     SMS_TEMPLATES: tuple[str, ...]
     SMS_SIGN: str | None
     ALLOW_VOICE: bool

@@ -3,16 +3,24 @@
 ``LC_PHONE["TOKEN_ISSUER"]`` picks one by name or dotted path; an issuer has ``issue()`` (the
 keys it adds to the response), ``revoke()`` (log out) and ``rotate()`` (new credentials for the
 caller of a phone change, whose old ones ``revocation.py`` has just ended).
+
+A token sign-in sends ``user_logged_in`` as Django's ``login()`` does (:func:`announce`), but
+moves ``last_login`` only when it is ``LAST_LOGIN_PRECISION`` seconds old: Django's receiver
+would write the user's row, and wait for its commit, on every login of an app that signs in
+often (DRF's ``obtain_auth_token`` and SimpleJWT skip ``last_login`` altogether).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.contrib.auth import login, logout, user_logged_in
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import update_last_login
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .conf import get_settings
@@ -23,6 +31,35 @@ if TYPE_CHECKING:
 
 # The backend recorded in a session for users signed in by signup/ (no authenticate() call).
 SIGNUP_BACKEND = "django_lc_phone.backends.PhoneCodeBackend"
+
+
+# Django's own receiver of user_logged_in that moves last_login (django.contrib.auth's ready()).
+_LAST_LOGIN_UID = "update_last_login"
+
+
+def announce(request: HttpRequest, user: AbstractBaseUser) -> None:
+    """``user_logged_in`` for a token sign-in (marked, so :func:`update_last_login_coarsely`
+    can tell it from a session login)."""
+    user_logged_in.send(sender=type(user), request=request, user=user, lc_phone_token=True)
+
+
+def update_last_login_coarsely(sender: type, user: AbstractBaseUser, **kwargs: Any) -> None:
+    """Django's ``update_last_login``, except for a token sign-in whose ``last_login`` is less
+    than ``LAST_LOGIN_PRECISION`` seconds old: that one writes nothing."""
+    precision = get_settings().LAST_LOGIN_PRECISION
+    last = getattr(user, "last_login", None)
+    recent = last is not None and timezone.now() - last < timedelta(seconds=precision)
+    if kwargs.get("lc_phone_token") and precision and recent:
+        return
+    update_last_login(sender, user, **kwargs)  # type: ignore[arg-type]
+
+
+def install_last_login_receiver() -> None:
+    """Put :func:`update_last_login_coarsely` in the place of Django's receiver, where
+    ``django.contrib.auth`` connected one (a user model with ``last_login``, auth's app ready
+    before this one); elsewhere nothing changes."""
+    if user_logged_in.disconnect(dispatch_uid=_LAST_LOGIN_UID):
+        user_logged_in.connect(update_last_login_coarsely, dispatch_uid=_LAST_LOGIN_UID)
 
 
 class TokenIssuer(Protocol):
@@ -47,7 +84,7 @@ class AuthTokenIssuer:
         from rest_framework.authtoken.models import Token
 
         token = _joined_token(user) or Token.objects.get_or_create(user_id=user.pk)[0]
-        user_logged_in.send(sender=type(user), request=request, user=user)
+        announce(request, user)
         return {"token": token.key}
 
     def revoke(self, request: HttpRequest, user: AbstractBaseUser) -> None:
@@ -101,7 +138,7 @@ class SimpleJWTIssuer:
         from rest_framework_simplejwt.tokens import RefreshToken
 
         refresh = RefreshToken.for_user(user)
-        user_logged_in.send(sender=type(user), request=request, user=user)
+        announce(request, user)
         return {"token": str(refresh.access_token), "refresh": str(refresh)}
 
     def revoke(self, request: HttpRequest, user: AbstractBaseUser) -> None:

@@ -204,6 +204,7 @@ RULES: Final[Mapping[str, Rule]] = {
     "POOL_MAXSIZE": _POSITIVE,
     "HTTP_SESSION_FACTORY": _DOTTED_CALLABLE,
     "TOKEN_ISSUER": _text(),
+    "LAST_LOGIN_PRECISION": _NATURAL,
     "SMS_TEMPLATES": Rule("a template name (str), or a list of them", _is_names),
     "SMS_SIGN": _text(none=True),
     "ALLOW_VOICE": _FLAG,

@@ -78,6 +78,7 @@ WRONG: dict[str, list[Any]] = {
     "POOL_MAXSIZE": NOT_POSITIVE,
     "HTTP_SESSION_FACTORY": NOT_DOTTED_CALLABLE,
     "TOKEN_ISSUER": [*NOT_STR, "no.such.Issuer"],
+    "LAST_LOGIN_PRECISION": NOT_NATURAL,
     "SMS_TEMPLATES": [42, [42], ["Order_Notice", None], {}, None, True, "", object()],
     "SMS_SIGN": NOT_STR_OR_NONE,
     "ALLOW_VOICE": NOT_FLAG,
