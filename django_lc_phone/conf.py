@@ -152,6 +152,7 @@ DEFAULTS: Final[dict[str, Any]] = {
 # behaviour rather than throttling.
 RATE_LIMIT_KEYS: Final = (
     "SMS_RESEND_COOLDOWN",
+    "SMS_RESEND_BACKOFF",
     "SMS_PER_PHONE_HOUR",
     "SMS_PER_PHONE_DAY",
     "SMS_PER_IP_MINUTE",

@@ -1,9 +1,10 @@
 """A request's limit checks as one plan: every slot taken together, or none.
 
-A plan is a list of steps: take a slot of a window or a cooldown, or pass a CAPTCHA gate. Run
-on Django's Redis cache it is one script (``redis.py``: one round trip, atomic, with the state
-of the circuit breakers read in the same trip); on any other cache it runs step by step through
-the cache API, each step atomic on its own (``add`` and ``incr``). Either way a refused step
+A plan is a list of steps: take a slot of a window or a cooldown (a back-off too), or pass a
+CAPTCHA gate (on a window's count, or on the verified share of what was sent). Run on Django's
+Redis cache it is one script (``redis.py``: one round trip, atomic, with the state of the
+circuit breakers read in the same trip); on any other cache it runs step by step through the
+cache API (``generic.py``), each step atomic on its own (``add`` and ``incr``). Either way a refused step
 gives back what the steps before it took, and the caller learns which step refused and for how
 long. What the caller keeps is a :class:`Reservation`, given back (with the success's own
 writes) by :meth:`Reservation.release` in one more round trip, and never on paths that keep it.
@@ -134,7 +135,8 @@ def run(steps: Sequence[Step], *, known_key: str | None = None) -> Outcome:
 
 
 def take_one(limit: Window | Cooldown, ident: str) -> Slot | float:
-    """One slot of ``limit``, or the seconds to wait."""
+    """One slot of ``limit`` (a back-off's first: its day's count stays), or the seconds to
+    wait."""
     outcome = run([Take(limit, ident)])
     if outcome.refused is not None:
         return outcome.refused.wait
