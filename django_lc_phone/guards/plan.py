@@ -4,9 +4,9 @@ A plan is a list of steps: take a slot of a window or a cooldown (a back-off too
 CAPTCHA gate (on a window's count, or on the verified share of what was sent). Run on Django's
 Redis cache it is one script (``redis.py``: one round trip, atomic, with the state of the
 circuit breakers read in the same trip); on any other cache it runs step by step through the
-cache API (``generic.py``), each step atomic on its own (``add`` and ``incr``). Either way a refused step
-gives back what the steps before it took, and the caller learns which step refused and for how
-long. What the caller keeps is a :class:`Reservation`, given back (with the success's own
+cache API (``generic.py``), each step atomic on its own (``add`` and ``incr``). Either way a
+refused step gives back what the steps before it took, and the caller learns which step
+refused and for how long. What the caller keeps is a :class:`Reservation`, given back (with the success's own
 writes) by :meth:`Reservation.release` in one more round trip, and never on paths that keep it.
 A success's release may wait for the answer (``afterwards.after_answer``).
 
