@@ -6,9 +6,9 @@ Redis cache it is one script (``redis.py``: one round trip, atomic, with the sta
 circuit breakers read in the same trip); on any other cache it runs step by step through the
 cache API (``generic.py``), each step atomic on its own (``add`` and ``incr``). Either way a
 refused step gives back what the steps before it took, and the caller learns which step
-refused and for how long. What the caller keeps is a :class:`Reservation`, given back (with the success's own
-writes) by :meth:`Reservation.release` in one more round trip, and never on paths that keep it.
-A success's release may wait for the answer (``afterwards.after_answer``).
+refused and for how long. What the caller keeps is a :class:`Reservation`, given back (with
+the success's own writes) by :meth:`Reservation.release` in one more round trip, and never on
+paths that keep it. A success's release may wait for the answer (``afterwards.after_answer``).
 
 A CAPTCHA token spent by one step of a plan lets every later step that names it through: one
 solved CAPTCHA answers every gate of the request.
