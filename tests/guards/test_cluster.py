@@ -209,8 +209,9 @@ def test_the_cluster_is_three_primaries(on_cluster: RedisCluster) -> None:
 
 
 def test_every_key_of_a_request_is_in_one_slot(clock: FakeClock) -> None:
-    window, cooldown = Window("a", 5, 60), Cooldown("b", 60)
+    window, cooldown = Window("a", 5, 60), Cooldown("b", 60, (120, 300))
     keys = [*window.keys("client"), *window.keys("number"), *cooldown.keys("number")]
+    keys += cooldown.ladder_keys("number")  # the back-off's count and hit times
     full = [cache().make_and_validate_key(k) for k in keys]
     assert len({key_slot(k.encode()) for k in full}) == 1
 
