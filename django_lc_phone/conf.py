@@ -94,12 +94,22 @@ DEFAULTS: Final[dict[str, Any]] = {
     "IPV6_PREFIX": 64,
     # Seconds before a number may receive another code.
     "SMS_RESEND_COOLDOWN": 60,
+    # A back-off instead: the waits after a number's 1st, 2nd, ... code of the day, the last
+    # repeating, e.g. [60, 120, 300] (replaces SMS_RESEND_COOLDOWN; a verified code restarts
+    # it). None: the flat SMS_RESEND_COOLDOWN.
+    "SMS_RESEND_BACKOFF": None,
     "SMS_PER_PHONE_HOUR": 5,
     "SMS_PER_PHONE_DAY": 10,
     "SMS_PER_IP_MINUTE": 5,
     "SMS_PER_IP_HOUR": 20,
     # Per number prefix (the number without its last 4 digits): runs of adjacent numbers.
     "SMS_PER_PREFIX_HOUR": 10,
+    # The pumping guard: once a prefix (the number without its last PUMPING_PREFIX_DROP_DIGITS
+    # digits) had PUMPING_MIN_SENDS code sends this hour and the last and fewer than
+    # PUMPING_MIN_VERIFIED_RATIO of them were verified, its code requests need a CAPTCHA.
+    "PUMPING_MIN_SENDS": 20,
+    "PUMPING_MIN_VERIFIED_RATIO": 0.2,
+    "PUMPING_PREFIX_DROP_DIGITS": 6,
     # Site-wide spending caps; when spent, code requests answer 503 sms_budget_exhausted.
     "SMS_BUDGET_HOUR": 200,
     "SMS_BUDGET_DAY": 1000,
@@ -156,11 +166,13 @@ DEFAULTS: Final[dict[str, Any]] = {
 # behaviour rather than throttling.
 RATE_LIMIT_KEYS: Final = (
     "SMS_RESEND_COOLDOWN",
+    "SMS_RESEND_BACKOFF",
     "SMS_PER_PHONE_HOUR",
     "SMS_PER_PHONE_DAY",
     "SMS_PER_IP_MINUTE",
     "SMS_PER_IP_HOUR",
     "SMS_PER_PREFIX_HOUR",
+    "PUMPING_MIN_SENDS",
     "SMS_BUDGET_HOUR",
     "SMS_BUDGET_DAY",
     "CODE_ATTEMPTS",
@@ -217,11 +229,15 @@ class LcPhoneSettings:
     TRUSTED_PROXIES: int
     IPV6_PREFIX: int
     SMS_RESEND_COOLDOWN: int | None
+    SMS_RESEND_BACKOFF: tuple[int, ...] | None
     SMS_PER_PHONE_HOUR: int | None
     SMS_PER_PHONE_DAY: int | None
     SMS_PER_IP_MINUTE: int | None
     SMS_PER_IP_HOUR: int | None
     SMS_PER_PREFIX_HOUR: int | None
+    PUMPING_MIN_SENDS: int | None
+    PUMPING_MIN_VERIFIED_RATIO: float
+    PUMPING_PREFIX_DROP_DIGITS: int
     SMS_BUDGET_HOUR: int | None
     SMS_BUDGET_DAY: int | None
     CODE_ATTEMPTS: int | None
@@ -272,6 +288,8 @@ def get_settings() -> LcPhoneSettings:
     merged["ALLOWED_REGIONS"] = _regions(merged["ALLOWED_REGIONS"], merged["DEFAULT_REGION"])
     merged["BLOCKED_NUMBER_TYPES"] = _names(merged["BLOCKED_NUMBER_TYPES"])
     merged["CODE_NUMBER_TYPES"] = _names(merged["CODE_NUMBER_TYPES"])
+    if isinstance(merged["SMS_RESEND_BACKOFF"], list):
+        merged["SMS_RESEND_BACKOFF"] = tuple(merged["SMS_RESEND_BACKOFF"])
     for key in RENAMED.values():
         merged[key] = merged[given_as(key)]  # an old name is still honoured
     names = {f.name for f in fields(LcPhoneSettings)}

@@ -43,6 +43,13 @@ credentials_revoked = Signal()
 #   limit: the budget; seconds: its window (3600 or 86400)
 sms_budget_exhausted = Signal()
 
+# A number prefix looks pumped (many code sends, few of them verified: SMS pumping, toll
+# fraud): its code requests need a solved CAPTCHA from now on. Sent once per prefix per hour.
+#   prefix: the prefix, its hidden digits as "*" (e.g. "+8613800******"); prefix_digest: its
+#   keyed digest (what the limits and the log line carry); sends, verified: the prefix's code
+#   sends and verified codes this hour and the last
+sms_pumping_suspected = Signal()
+
 # A circuit breaker opened (a remote keeps failing) or closed again.
 #   state: "open" or "closed"; failures: consecutive failures counted; name: the breaker
 #   ("leancloud", "sms:<gateway class path>", ...)

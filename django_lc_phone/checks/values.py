@@ -171,6 +171,18 @@ def _options(value: Any) -> bool:
     return isinstance(value, Mapping) and all(isinstance(key, str) for key in value)
 
 
+def _backoff(value: Any) -> bool:
+    """None, or a non-empty list of waits of 1 s to a day (a back-off counts per day)."""
+    if value is None:
+        return True
+    waits = isinstance(value, (list, tuple)) and bool(value)
+    return waits and all(_is_int(wait) and 1 <= wait <= 86400 for wait in value)
+
+
+def _ratio(value: Any) -> bool:
+    return _seconds(value) and value <= 1  # a positive, finite share, at most all
+
+
 _FLAG: Final = Rule("True or False", lambda value: isinstance(value, bool))
 _COUNT: Final = _ints(1, off=True)
 _POSITIVE: Final = _ints(1)
@@ -250,11 +262,19 @@ RULES: Final[Mapping[str, Rule]] = {
     "TRUSTED_PROXIES": _NATURAL,
     "IPV6_PREFIX": _ints(32, 128),
     "SMS_RESEND_COOLDOWN": _COUNT,
+    "SMS_RESEND_BACKOFF": Rule(
+        "None, or a non-empty list of ints from 1 to 86400 (seconds), e.g. [60, 120, 300]",
+        _backoff,
+    ),
     "SMS_PER_PHONE_HOUR": _COUNT,
     "SMS_PER_PHONE_DAY": _COUNT,
     "SMS_PER_IP_MINUTE": _COUNT,
     "SMS_PER_IP_HOUR": _COUNT,
     "SMS_PER_PREFIX_HOUR": _COUNT,
+    "PUMPING_MIN_SENDS": _COUNT,
+    "PUMPING_MIN_VERIFIED_RATIO": Rule("a number above 0 and at most 1, e.g. 0.2", _ratio),
+    # At least 4: a logged prefix never shows more of a number than mask_phone does.
+    "PUMPING_PREFIX_DROP_DIGITS": _ints(4, 12),
     "SMS_BUDGET_HOUR": _COUNT,
     "SMS_BUDGET_DAY": _COUNT,
     "CODE_ATTEMPTS": _COUNT,

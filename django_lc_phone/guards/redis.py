@@ -25,11 +25,16 @@ from django.core.cache.backends.redis import RedisCache
 # ARGV is a list of steps, each an opcode and its arguments (key arguments are KEYS indexes):
 #   K known                                       the client is "known" if this key exists
 #   W current previous limit if_known ttl escape reserve      take a window's slot
-#   C previous current next now_ms period_ms ttl              take a cooldown's slot
+#   C previous current next now_ms period_ms ttl count even odd ladder_ttl periods_ms
+#                                          take a cooldown's slot; with a count key (0: none),
+#                                          a back-off: "periods_ms" are its waits, by commas
 #   G current previous threshold token                        a CAPTCHA gate
+#   V sent sent_previous verified verified_previous minimum ratio token
+#                                          a CAPTCHA gate on the verified share of the sent
 #   R key                                                     read a value (returned)
-# It returns {refused step (1-based, 0: none), count or last hit, known, reads}; a refusal
-# first gives back what the steps before it took.
+# It returns {refused step (1-based, 0: none), a window's count or when a cooldown ends (ms),
+# known, reads}; a refusal first gives back what the steps before it took. A token one step
+# spent lets every later step that names it through (one CAPTCHA answers the whole request).
 _RUN: Final = """
 local known, taken, reads, step, i = false, {}, {}, 0, 1
 local function undo()
@@ -37,8 +42,15 @@ local function undo()
     if taken[j][2] then redis.call('DEL', taken[j][1]) else redis.call('DECR', taken[j][1]) end
   end
 end
+local spent = {}
 local function arg(n) return tonumber(ARGV[i + n]) end
-local function spend(n) return n > 0 and redis.call('DEL', KEYS[n]) == 1 end
+local function spend(n)
+  if n > 0 and not spent[n] then spent[n] = redis.call('DEL', KEYS[n]) == 1 end
+  return n > 0 and spent[n]
+end
+local function total(a, b)
+  return tonumber(redis.call('GET', KEYS[a]) or '0') + tonumber(redis.call('GET', KEYS[b]) or '0')
+end
 while i <= #ARGV do
   local op = ARGV[i]
   if op == 'K' then
@@ -64,28 +76,50 @@ while i <= #ARGV do
       i = i + 8
     elseif op == 'C' then
       local previous, current, following = KEYS[arg(1)], KEYS[arg(2)], KEYS[arg(3)]
-      local now, period = arg(4), arg(5)
+      local now, period, count, ladder = arg(4), arg(5), arg(7), {}
+      for ms in string.gmatch(ARGV[i + 11], '%d+') do ladder[#ladder + 1] = tonumber(ms) end
+      if count > 0 then
+        local hits = tonumber(redis.call('GET', KEYS[count]) or '0')
+        local last = hits >= 2 and redis.call('GET', KEYS[arg(8 + hits % 2)])
+        local grown = ladder[math.min(hits, #ladder)]
+        if last and now - tonumber(last) < grown then
+          undo()
+          return {step, tonumber(last) + grown, known and 1 or 0, reads}
+        end
+      end
       if not redis.call('SET', current, ARGV[i + 4], 'EX', arg(6), 'NX') then
         undo()
-        return {step, redis.call('GET', current) or '', known and 1 or 0, reads}
+        local held = redis.call('GET', current)
+        return {step, held and tonumber(held) + period or '', known and 1 or 0, reads}
       end
       local earlier, racing = redis.call('GET', previous), redis.call('GET', following)
       local other = ((earlier and now - tonumber(earlier) < period) and earlier) or racing
       if other then
         redis.call('DEL', current)
         undo()
-        return {step, other, known and 1 or 0, reads}
+        return {step, tonumber(other) + period, known and 1 or 0, reads}
       end
       taken[#taken + 1] = {current, true}
-      i = i + 7
+      if count > 0 then
+        redis.call('SET', KEYS[count], 0, 'EX', arg(10), 'NX')
+        local hits = redis.call('INCR', KEYS[count])
+        redis.call('SET', KEYS[arg(8 + hits % 2)], ARGV[i + 4], 'EX', arg(10))
+        taken[#taken + 1] = {KEYS[count], false}
+      end
+      i = i + 12
     elseif op == 'G' then
-      local count = tonumber(redis.call('GET', KEYS[arg(1)]) or '0')
-        + tonumber(redis.call('GET', KEYS[arg(2)]) or '0')
-      if count >= arg(3) and not spend(arg(4)) then
+      if total(arg(1), arg(2)) >= arg(3) and not spend(arg(4)) then
         undo()
         return {step, 0, known and 1 or 0, reads}
       end
       i = i + 5
+    elseif op == 'V' then
+      local sent = total(arg(1), arg(2))
+      if sent >= arg(5) and total(arg(3), arg(4)) < arg(6) * sent and not spend(arg(7)) then
+        undo()
+        return {step, 0, known and 1 or 0, reads}
+      end
+      i = i + 8
     else
       return redis.error_reply('unknown step ' .. tostring(op))
     end
@@ -94,7 +128,8 @@ end
 return {0, 0, known and 1 or 0, reads}
 """
 
-# ARGV: D key (decrement if it still exists), X key (delete), S key value ttl (set).
+# ARGV: D key (decrement if it still exists), X key (delete), S key value ttl (set),
+# I key ttl (add one, creating the counter for ttl seconds).
 _SETTLE: Final = """
 local i = 1
 while i <= #ARGV do
@@ -105,6 +140,10 @@ while i <= #ARGV do
   elseif op == 'X' then
     redis.call('DEL', name)
     i = i + 2
+  elseif op == 'I' then
+    redis.call('SET', name, 0, 'EX', ARGV[i + 2], 'NX')
+    redis.call('INCR', name)
+    i = i + 3
   else
     redis.call('SET', name, ARGV[i + 2], 'EX', ARGV[i + 3])
     i = i + 4
@@ -158,10 +197,35 @@ class Program:
         self.argv += ["W", self._key(current), self._key(previous), limit, if_known, ttl]
         self.argv += [self._key(escape), int(reserve)]
 
-    def cooldown(self, keys: tuple[str, str, str], now: float, seconds: int, ttl: int) -> None:
-        """Take a cooldown's slot (``keys``: the previous, this and the next window's)."""
+    def cooldown(
+        self,
+        keys: tuple[str, str, str],
+        now: float,
+        seconds: int,
+        ttl: int,
+        ladder: tuple[str, str, str] | None = None,
+        periods: list[int] | None = None,
+        ladder_ttl: int = 0,
+    ) -> None:
+        """Take a cooldown's slot (``keys``: the previous, this and the next window's); with
+        ``ladder`` (the day's count, its even and odd hit times), a back-off of ``periods``."""
         self.argv += ["C", *(self._key(name) for name in keys)]
         self.argv += [int(now * 1000), seconds * 1000, ttl]
+        self.argv += [self._key(name) for name in ladder or (None, None, None)]
+        self.argv += [ladder_ttl, ",".join(str(p * 1000) for p in periods or ())]
+
+    def share(
+        self,
+        sent: tuple[str, str],
+        verified: tuple[str, str],
+        minimum: int,
+        ratio: float,
+        token: str | None,
+    ) -> None:
+        """A CAPTCHA gate on the verified share of the sent (each: this window's key and the
+        previous one's)."""
+        self.argv += ["V", *(self._key(name) for name in (*sent, *verified))]
+        self.argv += [minimum, repr(float(ratio)), self._key(token)]
 
     def gate(self, current: str, previous: str, threshold: int, token: str | None) -> None:
         """A CAPTCHA gate."""
@@ -202,9 +266,10 @@ def settle(
     give_back: list[tuple[str, bool]],
     forget: list[str],
     remember: list[tuple[str, int, int]],
+    count: list[tuple[str, int]],
 ) -> None:
     """Give slots back (delete those marked so, decrement the rest if they still exist),
-    delete ``forget``, set ``remember``: one round trip."""
+    delete ``forget``, set ``remember``, add one to ``count``: one round trip."""
     keys: list[str] = []
     argv: list[str | int | float] = []
     for name, delete in give_back:
@@ -216,6 +281,9 @@ def settle(
     for name, value, seconds in remember:
         keys.append(name)
         argv += ["S", len(keys), value, store.get_backend_timeout(seconds) or 1]
+    for name, seconds in count:
+        keys.append(name)
+        argv += ["I", len(keys), store.get_backend_timeout(seconds) or 1]
     client = _client(store)
     full = [store.make_and_validate_key(name) for name in keys]
     _script(client, "settle", _SETTLE)(keys=full, args=argv, client=client)

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 # The hash tag of every limiter and breaker key (Redis Cluster hashes only what is in braces).
 KEY_TAG: Final = "{lc_phone}"
+# A back-off counts the hits of a day (a verified code starts it again sooner).
+LADDER_SECONDS: Final = 86400
+# How long a back-off's count and hit times are kept: their day, and a second.
+LADDER_TTL: Final = LADDER_SECONDS + 1
 
 
 def key(*parts: str) -> str:
@@ -102,16 +106,25 @@ class Window:
 
 @dataclass(frozen=True)
 class Cooldown:
-    """One hit per ``seconds``, measured from the hit (not from a window boundary).
+    """One hit per ``seconds``, measured from the hit (not from a window boundary); with
+    ``steps``, a back-off: after the n-th hit of a day the wait is :meth:`period` ``(n)``.
 
     The hit (its time in milliseconds: a plain integer, which every path stores alike) is kept
     under its window number, one hit per window; a new hit also reads both neighbouring
     windows, so two hits straddling a boundary cannot both pass (if they race on a cache
     without scripts, both may be refused, never both allowed).
+
+    The back-off counts the day's hits (:meth:`ladder_keys`: keys of the day's number, so a
+    moved clock reads another day) and keeps each hit's time under the count's parity: the
+    last hit is the one of the count's, and a hit given back (the count decremented) leaves
+    the one before it in place. Its check only reads, before the first ``seconds`` are
+    checked (the longer wait is the one answered), so the cooldown's own keys still decide a
+    race. Forgetting the count (a verified code) starts the back-off again.
     """
 
     name: str
     seconds: int
+    steps: tuple[int, ...] = ()
 
     def keys(self, ident: str, now: float | None = None) -> tuple[str, str, str]:
         """The previous, this and the next window's key for ``ident``."""
@@ -119,16 +132,29 @@ class Cooldown:
         prefix = key("rl", self.name, ident)
         return f"{prefix}:{index - 1}", f"{prefix}:{index}", f"{prefix}:{index + 1}"
 
+    def ladder_keys(self, ident: str, now: float | None = None) -> tuple[str, str, str]:
+        """The day's hit count for ``ident``, and the times of its even and odd hits."""
+        day = int((clock() if now is None else now) // LADDER_SECONDS)
+        prefix = key("rl", self.name, "day", ident, str(day))
+        return f"{prefix}:n", f"{prefix}:0", f"{prefix}:1"
+
     @property
     def ttl(self) -> int:
         """How long a hit is kept: past the next window, which still reads it."""
         return 2 * self.seconds + 1
 
-    def wait(self, last_ms: int | None, now: float) -> float:
-        """Seconds until the cooldown of the hit at ``last_ms`` ends (at least one)."""
+    def period(self, hits: int) -> int:
+        """The wait after the ``hits``-th hit of the day: ``seconds``, then each of ``steps``,
+        the last one repeating."""
+        ladder = (self.seconds, *self.steps)
+        return ladder[min(max(hits, 1), len(ladder)) - 1]
+
+    def wait(self, last_ms: int | None, now: float, seconds: int | None = None) -> float:
+        """Seconds until the cooldown (of ``seconds``, else the first) of the hit at
+        ``last_ms`` ends (at least one)."""
         if last_ms is None:
             return 1.0
-        return max(last_ms / 1000 + self.seconds - now, 1.0)
+        return max(last_ms / 1000 + (seconds or self.seconds) - now, 1.0)
 
     def hit(self, ident: str) -> Slot | float:
         """Take the slot, or the seconds until the last hit's cooldown ends."""
@@ -137,8 +163,8 @@ class Cooldown:
         return take_one(self, ident)
 
     def clear(self, ident: str) -> None:
-        """Forget the last hit."""
-        cache().delete_many(list(self.keys(ident)))
+        """Forget the last hit (and the back-off's count)."""
+        cache().delete_many([*self.keys(ident), *self.ladder_keys(ident)])
 
 
 def retry_after(seconds: float) -> int:

@@ -31,23 +31,37 @@ from django_lc_phone.guards.windows import Cooldown, Window, cache
 from tests.app._api import lc_phone_settings
 from tests.guards.test_ratelimit import (  # the limiter's own, run again on the cluster
     test_a_failed_probe_opens_the_circuit_again,
+    test_concurrent_back_off_hits_let_exactly_one_through,
     test_concurrent_cooldown_hits_let_exactly_one_through,
     test_concurrent_hits_never_exceed_the_limit,
+    test_one_token_answers_every_gate_of_a_plan,
     test_the_breaker_opens_after_consecutive_failures_and_probes_later,
 )
 from tests.limiter import FakeClock
+from tests.security.test_d_backoff_pumping import (  # end to end, both providers and surfaces
+    site,
+    test_a_flood_of_codes_nobody_enters_needs_a_captcha,
+    test_a_prefix_whose_codes_are_entered_is_not_asked,
+    test_the_resend_wait_grows_and_a_verified_code_starts_it_again,
+)
 from tests.security.test_d_pumping import (  # end to end through the API, on the cluster
     test_t20_concurrent_guesses_cannot_exceed_the_attempt_limit,
     test_t20_twenty_concurrent_requests_send_one_code,
 )
 
 __all__ = [
+    "site",
     "test_a_failed_probe_opens_the_circuit_again",
+    "test_a_flood_of_codes_nobody_enters_needs_a_captcha",
+    "test_a_prefix_whose_codes_are_entered_is_not_asked",
+    "test_concurrent_back_off_hits_let_exactly_one_through",
     "test_concurrent_cooldown_hits_let_exactly_one_through",
     "test_concurrent_hits_never_exceed_the_limit",
+    "test_one_token_answers_every_gate_of_a_plan",
     "test_t20_concurrent_guesses_cannot_exceed_the_attempt_limit",
     "test_t20_twenty_concurrent_requests_send_one_code",
     "test_the_breaker_opens_after_consecutive_failures_and_probes_later",
+    "test_the_resend_wait_grows_and_a_verified_code_starts_it_again",
 ]
 
 NODES = 3
@@ -195,8 +209,9 @@ def test_the_cluster_is_three_primaries(on_cluster: RedisCluster) -> None:
 
 
 def test_every_key_of_a_request_is_in_one_slot(clock: FakeClock) -> None:
-    window, cooldown = Window("a", 5, 60), Cooldown("b", 60)
+    window, cooldown = Window("a", 5, 60), Cooldown("b", 60, (120, 300))
     keys = [*window.keys("client"), *window.keys("number"), *cooldown.keys("number")]
+    keys += cooldown.ladder_keys("number")  # the back-off's count and hit times
     full = [cache().make_and_validate_key(k) for k in keys]
     assert len({key_slot(k.encode()) for k in full}) == 1
 

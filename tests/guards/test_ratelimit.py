@@ -14,9 +14,9 @@ import pytest
 from django.test import RequestFactory
 
 from django_lc_phone.exceptions import InvalidCode, ProviderTimeout, ProviderUnavailable
-from django_lc_phone.guards import breaker, identity
+from django_lc_phone.guards import breaker, identity, plan
 from django_lc_phone.guards.plan import Reservation, Slot
-from django_lc_phone.guards.windows import Cooldown, Window, retry_after
+from django_lc_phone.guards.windows import Cooldown, Window, cache, retry_after
 from tests.app._api import lc_phone_settings
 from tests.limiter import FakeClock
 
@@ -111,6 +111,89 @@ def test_a_hit_seen_in_the_next_window_refuses_this_one(clock: FakeClock) -> Non
     assert isinstance(cooldown.hit("a"), Slot)
     clock.now -= 0.5  # the racing request read its clock just before the boundary
     assert not isinstance(cooldown.hit("a"), Slot)
+
+
+def test_a_back_off_grows_its_wait_with_each_hit_of_the_day(clock: FakeClock) -> None:
+    backoff = Cooldown("test", 60, (120, 300))
+    for wait in (60, 120, 300, 300):
+        assert isinstance(backoff.hit("a"), Slot)
+        clock.advance(10)
+        assert backoff.hit("a") == pytest.approx(wait - 10)  # the grown wait, in one answer
+        clock.advance(wait - 10)
+    assert isinstance(backoff.hit("b"), Slot)  # per identity
+    clock.advance(86400)  # another day: the count starts again
+    assert isinstance(backoff.hit("a"), Slot)
+    clock.advance(61)
+    assert isinstance(backoff.hit("a"), Slot)
+
+
+def test_a_back_off_hit_given_back_leaves_the_one_before(clock: FakeClock) -> None:
+    backoff = Cooldown("test", 60, (120, 300))
+    assert isinstance(backoff.hit("a"), Slot)
+    clock.advance(60)
+    outcome = plan.run([plan.Take(backoff, "a")])  # the second hit, not sent after all
+    assert outcome.refused is None
+    outcome.reservation.release()
+    assert isinstance(backoff.hit("a"), Slot)  # still the second: 60 s was enough
+    clock.advance(60)
+    assert backoff.hit("a") == pytest.approx(60)  # after the second, 120 s
+
+
+def test_forgetting_the_count_starts_the_back_off_again(clock: FakeClock) -> None:
+    backoff = Cooldown("test", 60, (120, 300))
+    for _ in range(3):
+        assert isinstance(backoff.hit("a"), Slot)
+        clock.advance(300)
+    clock.now -= 290
+    assert backoff.hit("a") == pytest.approx(290)
+    plan.settle([], forget=[backoff.ladder_keys("a")[0]])  # what a verified code forgets
+    assert backoff.hit("a") == pytest.approx(50)  # the first wait again, from the last hit
+    clock.advance(50)
+    assert isinstance(backoff.hit("a"), Slot)
+    clock.advance(60)
+    assert isinstance(backoff.hit("a"), Slot)
+    clock.advance(60)
+    assert backoff.hit("a") == pytest.approx(60)  # after the second hit since: 120 s
+
+
+def test_concurrent_back_off_hits_let_exactly_one_through(clock: FakeClock) -> None:
+    backoff = Cooldown("test", 60, (120, 300))
+    for _ in range(2):
+        assert isinstance(backoff.hit("a"), Slot)
+        clock.advance(121)
+    results = _concurrently(lambda: plan.run([plan.Take(backoff, "a")]), 30)
+    assert sum(r.refused is None for r in results) == 1
+    clock.advance(120)
+    assert backoff.hit("a") == pytest.approx(180)  # the third hit counted once: 300 s
+
+
+def test_a_share_gate_asks_only_while_few_hits_are_verified(clock: FakeClock) -> None:
+    sent, verified = Window("sent", 1000, 3600), Window("verified", 1000, 3600)
+    gate = plan.ShareGate(sent, verified, "p", 4, 0.5, None)
+    for _ in range(4):
+        assert plan.run([gate]).refused is None
+        sent.hit("p")
+    assert plan.run([gate]).refused is not None  # 4 sent, none verified
+    for _ in range(2):
+        verified.hit("p")
+    assert plan.run([gate]).refused is None  # 2 of 4
+    assert plan.run([plan.ShareGate(sent, verified, "q", 4, 0.5, None)]).refused is None
+
+
+def test_one_token_answers_every_gate_of_a_plan(clock: FakeClock) -> None:
+    sent, verified = Window("sent", 1000, 3600), Window("verified", 1000, 3600)
+    token = "{lc_phone}:token"
+    cache().set(token, 1, timeout=60)
+    steps: list[plan.Step] = [
+        plan.Gate(sent, "p", 0, token),
+        plan.ShareGate(sent, verified, "p", 0, 0.5, token),
+        plan.Take(Window("after", 1, 60), "p"),
+    ]
+    assert plan.run(steps).refused is None
+    assert cache().get(token) is None  # spent, once
+    refused = plan.run(steps).refused
+    assert refused is not None
+    assert refused.step is steps[0]
 
 
 def test_a_reservation_gives_every_slot_back(clock: FakeClock) -> None:

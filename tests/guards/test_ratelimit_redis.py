@@ -11,14 +11,16 @@ the suite runs on Redis, and on a Redis Cluster in ``test_cluster.py``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.cache import caches
 from redis.connection import AbstractConnection
 
 from django_lc_phone.exceptions import InvalidCredentials
-from django_lc_phone.guards import breaker, limits, plan
+from django_lc_phone.guards import breaker, identity, limits, plan
 from django_lc_phone.guards import redis as ratelimit_redis
-from django_lc_phone.guards.limits import AccountLock
+from django_lc_phone.guards.limits import AccountLock, sends
 from django_lc_phone.guards.plan import Slot
 from django_lc_phone.guards.windows import Window, cache
 from tests.app._api import PHONE, lc_phone_settings
@@ -109,10 +111,64 @@ def test_every_check_of_an_attempt_is_one_round_trip(loaded: None, round_trips: 
     assert round_trips[0] == 3  # the release, with the success's clears and known flag
 
 
-def test_a_code_request_is_one_round_trip(loaded: None, round_trips: list[int]) -> None:
-    with lc_phone_settings(CAPTCHA_AFTER_SENDS_PER_IP=3, SMS_BUDGET_HOUR=100):
+@pytest.fixture
+def programs(monkeypatch: pytest.MonkeyPatch) -> list[ratelimit_redis.Program]:
+    """The programs the plans send to Redis."""
+    sent: list[ratelimit_redis.Program] = []
+    run = ratelimit_redis.run
+
+    def recording(store: Any, program: ratelimit_redis.Program) -> ratelimit_redis.Result:
+        sent.append(program)
+        return run(store, program)
+
+    monkeypatch.setattr(ratelimit_redis, "run", recording)
+    return sent
+
+
+def test_a_code_request_is_one_round_trip(
+    loaded: None, round_trips: list[int], programs: list[ratelimit_redis.Program]
+) -> None:
+    """Every check, the back-off's and the pumping guard's too, in the one script."""
+    with lc_phone_settings(
+        CAPTCHA_AFTER_SENDS_PER_IP=3, SMS_BUDGET_HOUR=100, SMS_RESEND_BACKOFF=[60, 120, 300]
+    ):
         limits.reserve_send(PHONE, None)
+        backoff = sends.resend_cooldown()
     assert round_trips[0] == 1
+    (program,) = programs
+    assert {"W", "C", "G", "V"} <= {op for op in program.argv if isinstance(op, str)}
+    assert backoff is not None
+    prefix = identity.digest("prefix", sends.pumping_prefix(PHONE))
+    for name in [
+        *backoff.ladder_keys(identity.digest("phone", PHONE)),  # the day's count, its times
+        *sends.PUMPING_SENT.keys(prefix),
+        *sends.PUMPING_VERIFIED.keys(prefix),
+    ]:
+        assert name in program.keys
+
+
+@lc_phone_settings(SMS_RESEND_BACKOFF=[60, 120, 300])
+def test_a_verified_code_restarts_the_back_off_and_counts_in_its_one_release(
+    loaded: None, clock: FakeClock, round_trips: list[int]
+) -> None:
+    """A right code's release forgets the number's resend count and counts a verified code
+    for its prefix: still one round trip after the plan's."""
+    backoff = sends.resend_cooldown()
+    assert backoff is not None
+    count = backoff.ladder_keys(identity.digest("phone", PHONE))[0]
+    prefix = identity.digest("prefix", sends.pumping_prefix(PHONE))
+    verified = sends.PUMPING_VERIFIED.keys(prefix)[0]
+    for _ in range(2):
+        limits.reserve_send(PHONE, None)
+        clock.advance(61)
+    assert cache().get(count) == 2
+    round_trips[0] = 0
+    with limits.attempt("code", PHONE, None):
+        assert round_trips[0] == 1
+    assert round_trips[0] == 2
+    assert cache().get(count) is None
+    assert cache().get(verified) == 1
+    assert _raw(verified)[1] > 0  # with its expiry
 
 
 def test_a_refused_plan_gives_back_what_it_took_in_the_same_round_trip(

@@ -40,6 +40,7 @@ NO_LIMITS: dict[str, Any] = {
     "SMS_PER_IP_MINUTE": None,
     "SMS_PER_IP_HOUR": None,
     "SMS_PER_PREFIX_HOUR": None,
+    "PUMPING_MIN_SENDS": None,
     "SMS_BUDGET_HOUR": None,
     "SMS_BUDGET_DAY": None,
 }

@@ -1,13 +1,14 @@
 """The budgets of one attempt at a code or a password: per client, per client and number, the
 number's CAPTCHA step-up and ceiling, and below a provider's own account lock; the same for a
 password at an account a username or an email names; and those of a code sent without its
-number."""
+number. A verified code also starts the number's resend back-off again and counts for its
+prefix's pumping guard (``sends.code_verified``), in the success's own round trip."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from django.http import HttpRequest
@@ -20,10 +21,12 @@ from ...exceptions import (
     TooManyAttempts,
     UnknownAccount,
 )
+from ..afterwards import after_answer
 from ..identity import client_digest, digest
-from ..plan import Reservation, Step, Take, after_answer
+from ..plan import Reservation, Step, Take
 from ..windows import Window, key
 from .common import MINUTE, UNLIMITED, AccountLock, checks, take_all, validate_token_key, window
+from .sends import code_verified
 
 AttemptKind = Literal["code", "password"]
 
@@ -55,6 +58,8 @@ class _AttemptLimits:
     per_number: Window
     ceiling: Window | None
     lock: AccountLock | None
+    # A success's writes for the number's sends (a verified code's: ``sends.code_verified``).
+    verified: tuple[list[str], list[tuple[str, int]]] = ([], [])
 
     @property
     def known_key(self) -> str:
@@ -94,8 +99,10 @@ class _AttemptLimits:
             forget += self.per_pair.keys(f"{self.number}:{self.client}")
         if self.ceiling is not None:
             forget += self.ceiling.keys(self.number)
+        forget += self.verified[0]
         remember = [(self.known_key, 1, _KNOWN_CLIENT_TTL)]
-        after_answer(lambda: reservation.release(forget=forget, remember=remember))
+        count = self.verified[1]
+        after_answer(lambda: reservation.release(forget=forget, remember=remember, count=count))
 
 
 def _attempt_limits(
@@ -146,6 +153,8 @@ def attempt(
     for attempts the provider counts toward it (LeanCloud's logins): fewer reach it.
     """
     limits = _attempt_limits(kind, digest("phone", phone), request, lock)
+    if kind == "code":
+        limits = replace(limits, verified=code_verified(phone))
     with _spent(limits, validate_token):
         yield
 
