@@ -1,4 +1,4 @@
-"""A success's release waits for the answer (``plan.after_answer``), and always comes.
+"""A success's release waits for the answer (``afterwards.after_answer``), and always comes.
 
 The release gives a sign-in's slots back and marks its client as known for the number. Under
 WSGI and ASGI alike it runs once the response is closed (``request_finished``); outside a
@@ -17,7 +17,7 @@ from asgiref.sync import async_to_sync
 from django.core.signals import request_finished, request_started
 from django.test import AsyncClient, RequestFactory
 
-from django_lc_phone.guards import plan
+from django_lc_phone.guards import afterwards as plan
 from django_lc_phone.guards.identity import digest
 from django_lc_phone.guards.limits.attempts import _attempt_limits
 from django_lc_phone.guards.windows import cache
