@@ -87,7 +87,7 @@ def test_every_endpoint_is_documented(route: str) -> None:
 
 def test_every_signal_is_documented() -> None:
     names = [name for name, value in vars(signals).items() if isinstance(value, Signal)]
-    assert len(names) == 10
+    assert len(names) == 11
     for name in names:
         assert f"| `{name}` |" in _read("signals.md")
 
