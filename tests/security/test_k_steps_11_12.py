@@ -10,22 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
+import responses
 from django.core.signals import request_finished, request_started
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from django_lc_phone.conf import get_settings
-from django_lc_phone.exceptions import InvalidCode, ProviderUnavailable, TooManyAttempts
+from django_lc_phone.exceptions import (
+    CaptchaUnavailable,
+    InvalidCaptcha,
+    InvalidCode,
+    ProviderUnavailable,
+    TooManyAttempts,
+)
 from django_lc_phone.guards import breaker, limits
 from django_lc_phone.guards.identity import client_digest, digest
 from django_lc_phone.guards.limits.common import remember_validate_token, validate_token_key
 from django_lc_phone.guards.plan import Gate, ShareGate, Step, Take, run
 from django_lc_phone.guards.windows import Window, cache, clock
 from django_lc_phone.models import PhoneProfile
+from django_lc_phone.providers.local.captcha import RecaptchaV3, TencentCaptcha, Turnstile
 from django_lc_phone.sms import locmem
 from tests import upstream
 from tests.app._api import OTHER, PASSWORD, PHONE, cool_down, lc_phone_settings, post
@@ -306,3 +315,83 @@ def test_a_phone_change_never_notifies_an_unproven_old_number(
         notices = [m for m in locmem.outbox if m.phone == PHONE and m.code is None]
     locmem.outbox.clear()
     assert notices == []
+
+
+# --- 7. CAPTCHA vendors ------------------------------------------------------------------------
+
+VENDOR_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+V3_URL = "https://www.google.com/recaptcha/api/siteverify"
+TENCENT_URL = "https://captcha.tencentcloudapi.com/"
+VENDOR_TOKEN = "XXXX.DUMMY.TOKEN.XXXX-0123456789_abcdefghijklmnop"
+
+
+@pytest.fixture
+def vendor() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        yield mocked
+
+
+def _turnstile(**options: Any) -> Turnstile:
+    return Turnstile(site_key="the-site-key", secret_key="the-secret", **options)
+
+
+@pytest.mark.parametrize("success", ["true", "false", 1, "1", None])
+def test_a_vendor_success_that_is_not_the_json_true_is_refused(
+    vendor: responses.RequestsMock, success: object
+) -> None:
+    """``"success": "false"`` is a truthy string; only JSON ``true`` passes."""
+    vendor.add(responses.POST, VENDOR_URL, json={"success": success, "hostname": "example.com"})
+    with pytest.raises(InvalidCaptcha):
+        _turnstile().verify("", VENDOR_TOKEN)
+
+
+def test_a_token_length_bomb_is_refused_without_asking_the_vendor(
+    vendor: responses.RequestsMock,
+) -> None:
+    with pytest.raises(InvalidCaptcha):
+        _turnstile().verify("", "x" * 1_000_000)
+    assert len(vendor.calls) == 0
+
+
+@pytest.mark.parametrize("hostname", ["example.com.evil.test", "evil.test", None, "", "none"])
+def test_a_hostname_check_cannot_be_bypassed(
+    vendor: responses.RequestsMock, hostname: object
+) -> None:
+    """A widget solved elsewhere (a suffix, missing, empty, the string of a missing one) is
+    refused when ``hostnames`` is set; another case of the right one passes."""
+    vendor.add(responses.POST, VENDOR_URL, json={"success": True, "hostname": hostname})
+    with pytest.raises(InvalidCaptcha):
+        _turnstile(hostnames=["example.com"]).verify("", VENDOR_TOKEN)
+
+
+def test_a_recaptcha_v3_score_that_is_not_a_number_is_refused(
+    vendor: responses.RequestsMock,
+) -> None:
+    """``NaN`` (JSON that Python's parser takes) compares below nothing: it must not pass a
+    ``min_score``."""
+    body = '{"success": true, "score": NaN, "action": "lc_phone", "hostname": "example.com"}'
+    vendor.add(responses.POST, V3_URL, body=body, content_type="application/json")
+    verifier = RecaptchaV3(site_key="the-site-key", secret_key="the-secret")
+    with pytest.raises(InvalidCaptcha):
+        verifier.verify("", VENDOR_TOKEN)
+
+
+@pytest.mark.parametrize("code", [True, "1", 1.0])
+def test_a_tencent_captcha_code_that_only_equals_one_is_refused(
+    vendor: responses.RequestsMock, code: object
+) -> None:
+    """Tencent answers ``CaptchaCode`` as the integer 1: ``true`` (``== 1`` in Python) or a
+    string is no pass."""
+    answer = {"Response": {"CaptchaCode": code, "EvilLevel": 0, "RequestId": "r-1"}}
+    vendor.add(responses.POST, TENCENT_URL, json=answer)
+    verifier = TencentCaptcha(
+        captcha_app_id=190000001, app_secret_key="a", secret_id="b", secret_key="c"
+    )
+    with pytest.raises(InvalidCaptcha):
+        verifier.verify("@KVN", "ticket-" + str(code))
+
+
+def test_a_vendor_that_times_out_fails_closed(vendor: responses.RequestsMock) -> None:
+    vendor.add(responses.POST, VENDOR_URL, body=requests.ReadTimeout("slow"))
+    with pytest.raises(CaptchaUnavailable):
+        _turnstile().verify("", VENDOR_TOKEN)
