@@ -29,6 +29,7 @@ from django_lc_phone.exceptions import (
     TooManyAttempts,
 )
 from django_lc_phone.guards import breaker, limits
+from django_lc_phone.guards.cluster import RedisClusterCache
 from django_lc_phone.guards.identity import client_digest, digest
 from django_lc_phone.guards.limits.common import remember_validate_token, validate_token_key
 from django_lc_phone.guards.plan import Gate, ShareGate, Step, Take, run
@@ -39,10 +40,11 @@ from django_lc_phone.sms import locmem
 from tests import upstream
 from tests.app._api import OTHER, PASSWORD, PHONE, cool_down, lc_phone_settings, post
 from tests.compat.conftest import LC
+from tests.guards.test_cluster import cluster_url
 from tests.security._util import ip
 from tests.security.test_d_backoff_pumping import FEW, LOCMEM, Site, pumped, site
 
-__all__ = ["site"]
+__all__ = ["cluster_url", "site"]
 
 # A store-review number inside the pumped prefix (+8613800), and its fixed code.
 TEST_NUMBER = pumped(99)
@@ -395,3 +397,19 @@ def test_a_vendor_that_times_out_fails_closed(vendor: responses.RequestsMock) ->
     vendor.add(responses.POST, VENDOR_URL, body=requests.ReadTimeout("slow"))
     with pytest.raises(CaptchaUnavailable):
         _turnstile().verify("", VENDOR_TOKEN)
+
+
+# --- 2. Redis Cluster --------------------------------------------------------------------------
+
+
+def test_cluster_set_many_with_a_zero_timeout_expires_as_djangos_does(cluster_url: str) -> None:
+    """Django's ``set_many(..., timeout=0)`` (and ``set``) expire the keys at once; across slots
+    on the cluster the same, not a Redis error (``SET ... EX 0`` is invalid)."""
+    store = RedisClusterCache(cluster_url, {"KEY_PREFIX": "lc_phone_k_tests"})
+    data = {f"key-{n}": n for n in range(10)}
+    store.set_many(data, timeout=60)
+    assert store.get_many(list(data)) == data
+    store.set_many(data, timeout=0)
+    assert store.get_many(list(data)) == {}
+    store.set_many({}, timeout=60)  # nothing to set is no error either
+    assert store.get_many([]) == {}
