@@ -9,6 +9,7 @@ one-script path runs, with ``LC_PHONE_TEST_SERVICES=off`` the generic one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,12 +38,15 @@ from django_lc_phone.guards.windows import Window, cache, clock
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers.local.captcha import RecaptchaV3, TencentCaptcha, Turnstile
 from django_lc_phone.sms import locmem
+from django_lc_phone.sms.webhook import WebhookGateway
 from tests import upstream
 from tests.app._api import OTHER, PASSWORD, PHONE, cool_down, lc_phone_settings, post
 from tests.compat.conftest import LC
 from tests.guards.test_cluster import cluster_url
 from tests.security._util import ip
 from tests.security.test_d_backoff_pumping import FEW, LOCMEM, Site, pumped, site
+from tests.sms._receiver import new_secret
+from tests.sms.conftest import code_message
 
 __all__ = ["cluster_url", "site"]
 
@@ -413,3 +417,27 @@ def test_cluster_set_many_with_a_zero_timeout_expires_as_djangos_does(cluster_ur
     assert store.get_many(list(data)) == {}
     store.set_many({}, timeout=60)  # nothing to set is no error either
     assert store.get_many([]) == {}
+
+
+# --- 6. the webhook gateway --------------------------------------------------------------------
+
+
+def test_a_webhook_receivers_error_body_and_our_secret_never_reach_the_logs(
+    vendor: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A receiver that answers 500 echoing the code, the number and a secret in its error:
+    one POST only (an answer is never retried: the code may have gone out), and the logs
+    keep the masked number and a sanitised error code only."""
+    secret = new_secret()
+    message = code_message()
+    echoed = {"error": f"{secret} {message.code} {message.phone}"}
+    vendor.add(responses.POST, "https://sms.example.test/hook", status=500, json=echoed)
+    gateway = WebhookGateway(url="https://sms.example.test/hook", secret=secret)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ProviderUnavailable) as failed:
+        gateway.send(message)
+    assert len(vendor.calls) == 1
+    assert failed.value.maybe_sent
+    for text in [r.getMessage() for r in caplog.records] + [str(failed.value)]:
+        for secret_part in (secret, secret[6:16], str(message.code), message.phone.lstrip("+")):
+            assert secret_part not in text, text
