@@ -295,6 +295,19 @@ def test_a_test_numbers_code_cannot_be_brute_forced_past_the_attempt_limit(
     assert status in (429, 400)  # too many attempts (or, on compat, its code for it)
 
 
+def test_one_real_code_verified_twice_counts_once_for_the_pumping_guard(site: Site) -> None:
+    """A real code is spent by its first check: checked again it is refused, so it cannot
+    inflate its prefix's verified count (which would hide pumping)."""
+    with lc_phone_settings(**FEW):
+        assert site.send(pumped(0), 0) == ("sent", None)
+        code = site.last_code(pumped(0))
+        assert _verify(site, pumped(0), code, 1) == 200
+        assert _verify(site, pumped(0), code, 2) == 400
+        outcomes = [site.send(pumped(i), i)[0] for i in range(1, 6)]
+    # 1 of 4 verified (under 0.5): the fifth code to the prefix needs a CAPTCHA.
+    assert outcomes == ["sent"] * 3 + ["captcha"] * 2
+
+
 # --- 4. the phone-change notice ----------------------------------------------------------------
 
 
