@@ -34,8 +34,8 @@ from django.core.cache.backends.redis import RedisCache
 #   R key                                                     read a value (returned)
 # It returns {refused step (1-based, 0: none), a window's count or when a cooldown ends (ms),
 # known, reads}; a refusal, or an error (a key that holds no count), first gives back what the
-# steps before it took. A token one step
-# spent lets every later step that names it through (one CAPTCHA answers the whole request).
+# steps before it took. A token one step spent lets every later step that names it through (one
+# CAPTCHA answers the whole request).
 _RUN: Final = """
 local known, taken, reads, step, i = false, {}, {}, 0, 1
 local function undo()
