@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Final, TypeVar
 
+from django.core.signals import request_finished, request_started
+
 from .. import signals
 from ..conf import get_settings
 from ..exceptions import ProviderError, ProviderMisconfigured, ProviderUnavailable
@@ -64,6 +66,16 @@ def prefetched(states: dict[str, tuple[object, object]]) -> None:
     thread's request: its next call of each breaker uses it instead of reading the cache."""
     _prefetch.states = dict(states)
     _prefetch.at = time.monotonic()
+
+
+def forget_prefetched(**_: object) -> None:
+    """Drop this thread's prefetched states (at each request's start and end): a state read
+    for one request never stands in for the breaker's own read in the next."""
+    _prefetch.states = None
+
+
+request_started.connect(forget_prefetched, dispatch_uid="django_lc_phone.breaker.started")
+request_finished.connect(forget_prefetched, dispatch_uid="django_lc_phone.breaker.finished")
 
 
 def _state(name: str) -> tuple[object, object]:

@@ -51,10 +51,15 @@ class RedisClusterCacheClient(RedisCacheClient):
         return {k: self._serializer.loads(v) for k, v in pairs if v is not None}
 
     def set_many(self, data: Mapping[Any, Any], timeout: Any) -> None:
-        """One ``SET`` per key, sent together (a cluster pipeline groups them by node)."""
+        """One ``SET`` per key, sent together (a cluster pipeline groups them by node); a
+        timeout of 0 expires them at once, as Django's own ``set_many`` does (``EX 0`` is an
+        error to Redis)."""
         pipeline = self.get_client().pipeline()
         for name, value in data.items():
-            pipeline.set(name, self._serializer.dumps(value), ex=timeout)
+            if timeout == 0:
+                pipeline.delete(name)
+            else:
+                pipeline.set(name, self._serializer.dumps(value), ex=timeout)
         pipeline.execute()
 
     def clear(self) -> bool:

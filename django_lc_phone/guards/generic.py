@@ -24,12 +24,16 @@ def run_steps(
     known = bool(known_key and store.get(known_key))
     reservation = Reservation()
     spent: set[str] = set()
-    for step in steps:
-        taken = _step(store, step, known, now, spent)
-        if isinstance(taken, float):
-            reservation.release()
-            return Outcome(Reservation(), Refused(step, taken), known)
-        reservation.slots += taken
+    try:
+        for step in steps:
+            taken = _step(store, step, known, now, spent)
+            if isinstance(taken, float):
+                reservation.release()
+                return Outcome(Reservation(), Refused(step, taken), known)
+            reservation.slots += taken
+    except BaseException:  # a key that holds no count, say: give back what was taken, then fail
+        reservation.release()
+        raise
     return Outcome(reservation, None, known)
 
 

@@ -16,14 +16,18 @@ solved CAPTCHA answers every gate of the request.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.cache.backends.redis import RedisCache
 
+from ..exceptions import ProviderUnavailable
 from . import breaker
 from . import redis as redis_path
 from .windows import LADDER_TTL, Cooldown, Window, cache, clock
+
+logger = logging.getLogger("django_lc_phone.security")
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,22 @@ def run(steps: Sequence[Step], *, known_key: str | None = None) -> Outcome:
     """Take every step's slot in order, or none: the first refusal gives back the rest."""
     store = cache()
     now = clock()
-    if redis_path.supports(store):
-        return _run_script(store, steps, known_key, now)
-    from .generic import run_steps  # generic.py builds on this module
+    try:
+        if redis_path.supports(store):
+            return _run_script(store, steps, known_key, now)
+        from .generic import run_steps  # generic.py builds on this module
 
-    return run_steps(store, steps, known_key, now)
+        return run_steps(store, steps, known_key, now)
+    except (ValueError, TypeError) as error:
+        raise _unreadable(error) from None
+
+
+def _unreadable(error: Exception) -> ProviderUnavailable:
+    """A limit's key holds what is not a count (another app wrote over it), or the store refused
+    the plan: the request is refused (fail closed, 503), never a 500, and the operators hear."""
+    # The type only: the message may quote the foreign value.
+    logger.error("the limits could not be checked (%s): refused", type(error).__name__)
+    return ProviderUnavailable()
 
 
 def take_one(limit: Window | Cooldown, ident: str) -> Slot | float:
@@ -156,13 +171,16 @@ def settle(
     if not (give_back or forget or remember or count):
         return
     store = cache()
-    if redis_path.supports(store):
-        slots = [(s.key, s.delete) for s in give_back]
-        redis_path.settle(store, slots, forget, remember, count)
-        return
-    from .generic import settle as settle_steps  # generic.py builds on this module
+    try:
+        if redis_path.supports(store):
+            slots = [(s.key, s.delete) for s in give_back]
+            redis_path.settle(store, slots, forget, remember, count)
+            return
+        from .generic import settle as settle_steps  # generic.py builds on this module
 
-    settle_steps(store, give_back, forget, remember, count)
+        settle_steps(store, give_back, forget, remember, count)
+    except (ValueError, TypeError) as error:
+        raise _unreadable(error) from None
 
 
 # --- on Redis: one script ---------------------------------------------------------------------

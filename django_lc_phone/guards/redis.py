@@ -33,8 +33,9 @@ from django.core.cache.backends.redis import RedisCache
 #                                          a CAPTCHA gate on the verified share of the sent
 #   R key                                                     read a value (returned)
 # It returns {refused step (1-based, 0: none), a window's count or when a cooldown ends (ms),
-# known, reads}; a refusal first gives back what the steps before it took. A token one step
-# spent lets every later step that names it through (one CAPTCHA answers the whole request).
+# known, reads}; a refusal, or an error (a key that holds no count), first gives back what the
+# steps before it took. A token one step spent lets every later step that names it through (one
+# CAPTCHA answers the whole request).
 _RUN: Final = """
 local known, taken, reads, step, i = false, {}, {}, 0, 1
 local function undo()
@@ -51,6 +52,7 @@ end
 local function total(a, b)
   return tonumber(redis.call('GET', KEYS[a]) or '0') + tonumber(redis.call('GET', KEYS[b]) or '0')
 end
+local function plan()
 while i <= #ARGV do
   local op = ARGV[i]
   if op == 'K' then
@@ -64,9 +66,10 @@ while i <= #ARGV do
     if op == 'W' then
       local current, previous = KEYS[arg(1)], KEYS[arg(2)]
       local limit = known and arg(4) or arg(3)
+      local before = tonumber(redis.call('GET', previous) or '0')
+      if not before then error('not a count') end -- before this step writes anything
       redis.call('SET', current, 0, 'EX', arg(5), 'NX')
       local count = redis.call('INCR', current)
-      local before = tonumber(redis.call('GET', previous) or '0')
       if count + before > limit and not spend(arg(6)) then
         redis.call('DECR', current)
         undo()
@@ -92,14 +95,13 @@ while i <= #ARGV do
         local held = redis.call('GET', current)
         return {step, held and tonumber(held) + period or '', known and 1 or 0, reads}
       end
+      taken[#taken + 1] = {current, true} -- from here an error gives it back too
       local earlier, racing = redis.call('GET', previous), redis.call('GET', following)
       local other = ((earlier and now - tonumber(earlier) < period) and earlier) or racing
       if other then
-        redis.call('DEL', current)
         undo()
         return {step, tonumber(other) + period, known and 1 or 0, reads}
       end
-      taken[#taken + 1] = {current, true}
       if count > 0 then
         redis.call('SET', KEYS[count], 0, 'EX', arg(10), 'NX')
         local hits = redis.call('INCR', KEYS[count])
@@ -121,11 +123,18 @@ while i <= #ARGV do
       end
       i = i + 8
     else
-      return redis.error_reply('unknown step ' .. tostring(op))
+      error('unknown step ' .. tostring(op))
     end
   end
 end
 return {0, 0, known and 1 or 0, reads}
+end
+-- A key another client overwrote with what is not a count fails the script: what the steps
+-- before took goes back (Redis undoes nothing of a failed script), then the error.
+local ok, result = pcall(plan)
+if ok then return result end
+undo()
+return redis.error_reply('lc_phone plan: ' .. tostring(result))
 """
 
 # ARGV: D key (decrement if it still exists), X key (delete), S key value ttl (set),
@@ -252,9 +261,7 @@ def run(store: RedisCache, program: Program) -> Result:
     """Run ``program`` in one round trip."""
     full = [store.make_and_validate_key(name) for name in program.keys]
     client = _client(store)
-    refused, value, known, reads = _script(client, "run", _RUN)(
-        keys=full, args=program.argv, client=client
-    )
+    refused, value, known, reads = _call(client, "run", _RUN, full, program.argv)
     serializer = store._cache._serializer  # type: ignore[attr-defined]
     decoded = [serializer.loads(v) if v != b"" else None for v in reads]
     number = int(value) if value not in (b"", None) else None
@@ -286,7 +293,18 @@ def settle(
         argv += ["I", len(keys), store.get_backend_timeout(seconds) or 1]
     client = _client(store)
     full = [store.make_and_validate_key(name) for name in keys]
-    _script(client, "settle", _SETTLE)(keys=full, args=argv, client=client)
+    _call(client, "settle", _SETTLE, full, argv)
+
+
+def _call(client: Any, name: str, source: str, keys: list[str], argv: list[Any]) -> Any:
+    """Run script ``name``; ``ValueError`` when Redis refuses it (a key that holds no count,
+    out of memory): the caller fails closed, as for the generic path's unreadable counts."""
+    from redis.exceptions import ResponseError  # installed wherever this backend runs
+
+    try:
+        return _script(client, name, source)(keys=keys, args=argv, client=client)
+    except ResponseError as error:
+        raise ValueError(f"Redis refused the limits' script: {type(error).__name__}") from None
 
 
 def _client(store: RedisCache) -> Any:

@@ -44,10 +44,14 @@ def notices_on() -> bool:
     return isinstance(provider(), SendsNotices) if setting is None else setting
 
 
-def notify_phone_change(user: AbstractBaseUser, old_phone: str | None, new_phone: str) -> None:
+def notify_phone_change(
+    user: AbstractBaseUser, old_phone: str | None, new_phone: str, *, old_verified: bool
+) -> None:
     """Queue the notice to ``old_phone`` once the transaction commits (none without an old
-    number, with notices off, or to a test number)."""
-    if not old_phone or not notices_on() or is_test_number(old_phone):
+    number, with notices off, or to a test number). Nor to an old number the account never
+    verified: anybody can sign up with anybody's number, and changing away from it again and
+    again would send its holder notice after notice at the site's cost."""
+    if not old_phone or not old_verified or not notices_on() or is_test_number(old_phone):
         return
     kwargs = {
         "user_id": str(user.pk),

@@ -188,7 +188,7 @@ def change_phone(
         provider().change_phone(phone, code, session_token=token)
     with transaction.atomic():
         profile = PhoneProfile.objects.select_for_update().get(user_id=user.pk)
-        old_phone = profile.phone_e164 or None
+        old_phone, old_verified = profile.phone_e164 or None, profile.phone_verified
         PhoneProfile.objects.filter(phone=phone).exclude(pk=profile.pk).update(
             phone=None, phone_verified=False, phone_verified_at=None
         )
@@ -202,5 +202,7 @@ def change_phone(
         on_commit_revoked(user, "phone_changed", request)
     attach(profile, user)
     signals.phone_changed.send(sender=PhoneProfile, user=user, old_phone=old_phone, new_phone=phone)
-    notify_phone_change(user, old_phone, phone)  # after the answer: a failure undoes nothing
+    notify_phone_change(
+        user, old_phone, phone, old_verified=old_verified
+    )  # after the answer: a failure undoes nothing
     return profile

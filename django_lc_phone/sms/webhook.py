@@ -67,7 +67,9 @@ _RESERVED: Final = frozenset(
 _MISCONFIGURED: Final = frozenset({401, 403, 404, 405, 410})
 _MAX_RETRY_AFTER: Final = 86400.0
 _ERROR_BODY_BYTES: Final = 4096
-_SAFE_CODE: Final = re.compile(r"[^A-Za-z0-9._-]")
+# A receiver's error as logged: only what has a code's shape (lower case, short); anything else
+# (a message, an echo of the request, our secret) stays out of the logs.
+_CODE_SHAPE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 _SECONDS: Final = re.compile(r"[0-9]{1,9}")
 
 
@@ -324,5 +326,5 @@ def _log_failure(
         type(error).__name__,
         msg_id,
         status,
-        _SAFE_CODE.sub("", code)[:40] if code else None,
+        (code if _CODE_SHAPE.fullmatch(code) else "(not a code)") if code else None,
     )

@@ -175,8 +175,8 @@ class RecaptchaV3(RecaptchaV2):
         super()._judge(verdict)
         self._check_action(verdict, self.action)
         score = verdict.get("score")
-        if not isinstance(score, int | float) or isinstance(score, bool):
-            raise InvalidCaptcha()  # no score: a v2 token, not a v3 one
+        if not isinstance(score, int | float) or isinstance(score, bool) or score != score:
+            raise InvalidCaptcha()  # no score (a v2 token, not a v3 one), or NaN
         if score < self.min_score:
             logger.info("reCAPTCHA v3 score %.1f is below %.1f", score, self.min_score)
             raise InvalidCaptcha()

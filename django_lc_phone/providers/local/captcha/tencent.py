@@ -169,7 +169,8 @@ class TencentCaptcha:
                 raise InvalidCaptcha()
             raise remote.unavailable("Tencent", f"API error {name[:60] or '?'}")
         code = response.get("CaptchaCode")
-        if code == _PASSED and response.get("EvilLevel") != _EVIL:
+        # The integer itself: JSON's true, or 1.0, also equals 1 in Python.
+        if type(code) is int and code == _PASSED and response.get("EvilLevel") != _EVIL:
             return
         if code == _EXPIRED:
             raise CaptchaExpired()
