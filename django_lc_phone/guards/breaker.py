@@ -14,6 +14,7 @@ the provider is up: they never count as failures.
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -86,8 +87,21 @@ def _state(name: str) -> tuple[object, object]:
         state: tuple[object, object] = states.pop(name)
         return state
     opened_key, failures_key = state_keys(name)
-    read = cache().get_many([opened_key, failures_key])
+    try:
+        read = cache().get_many([opened_key, failures_key])
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError):
+        # Written by something else: no state of ours. A breaker guards availability, so an
+        # unreadable state reads as closed (the next failures build it again).
+        logger.warning("circuit breaker %s: unreadable state, read as closed", name)
+        return None, None
     return read.get(opened_key), read.get(failures_key)
+
+
+def _moment(value: object) -> float | None:
+    """An opening time as stored (seconds), or None for none or anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _now() -> float:
@@ -104,11 +118,12 @@ def call(action: Callable[[], T], name: str = DEFAULT) -> T:
     probe_key = _keys(name)[2]
     # One read for both (usually none: the limiter read them): a healthy remote's call
     # costs this read only.
-    opened, failures = _state(name)
+    stored, failures = _state(name)
+    opened = _moment(stored)
     had_failures = bool(failures)
     probing = False
     if opened is not None:
-        wait = float(opened) + conf.CIRCUIT_RESET_TIMEOUT - _now()  # type: ignore[arg-type]
+        wait = opened + conf.CIRCUIT_RESET_TIMEOUT - _now()
         if wait > 0:
             raise ProviderUnavailable(retry_after=retry_after(wait))
         # Half open: one probe at a time, across all workers.

@@ -16,6 +16,7 @@ A script names its keys in ``KEYS``: on Redis Cluster they must share a slot, wh
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
@@ -263,9 +264,20 @@ def run(store: RedisCache, program: Program) -> Result:
     client = _client(store)
     refused, value, known, reads = _call(client, "run", _RUN, full, program.argv)
     serializer = store._cache._serializer  # type: ignore[attr-defined]
-    decoded = [serializer.loads(v) if v != b"" else None for v in reads]
+    decoded = [_decoded(serializer, v) for v in reads]
     number = int(value) if value not in (b"", None) else None
     return Result(int(refused) - 1 if refused else None, number, bool(known), decoded)
+
+
+def _decoded(serializer: Any, value: bytes) -> object:
+    """A value the script read, in Django's encoding; None when missing or unreadable (a key
+    something else wrote: the breaker's state, say, then reads as none)."""
+    if value == b"":
+        return None
+    try:
+        return serializer.loads(value)
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError):
+        return None
 
 
 def settle(

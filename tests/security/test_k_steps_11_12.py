@@ -454,3 +454,24 @@ def test_a_webhook_receivers_error_body_and_our_secret_never_reach_the_logs(
     for text in [r.getMessage() for r in caplog.records] + [str(failed.value)]:
         for secret_part in (secret, secret[6:16], str(message.code), message.phone.lstrip("+")):
             assert secret_part not in text, text
+
+
+@pytest.mark.parametrize("garbage", [b"\x80not-a-pickle", "a string", True])
+def test_garbage_in_a_breaker_key_reads_as_closed_not_500(garbage: object) -> None:
+    """Another app writes over the breaker's opening time: the call goes through (a breaker
+    guards availability; its next failures build the state again), no 500 either way the
+    state is read (prefetched by a plan on Redis, or read by the breaker itself)."""
+    from django_lc_phone.guards import breaker as circuit
+    from django_lc_phone.guards.windows import Window, cache
+
+    circuit.call(lambda: None, "leancloud")
+    opened_key = circuit.state_keys("leancloud")[0]
+    store = cache()
+    client: Any = getattr(store, "_cache", None)
+    if isinstance(garbage, bytes) and hasattr(client, "get_client"):  # past Django's encoding
+        client.get_client(write=True).set(store.make_and_validate_key(opened_key), garbage)
+    else:
+        store.set(opened_key, garbage)
+    assert circuit.call(lambda: "answer", "leancloud") == "answer"
+    Window("prefetch", 5, 60).hit("someone")  # a plan that reads the breakers' state
+    assert circuit.call(lambda: "answer", "leancloud") == "answer"
