@@ -23,6 +23,8 @@ from typing import Any, Final, TypeGuard
 from django.core.cache import BaseCache
 from django.core.cache.backends.redis import RedisCache
 
+from .cluster import RedisClusterCache
+
 # ARGV is a list of steps, each an opcode and its arguments (key arguments are KEYS indexes):
 #   K known                                       the client is "known" if this key exists
 #   W current previous limit if_known ttl escape reserve      take a window's slot
@@ -166,8 +168,6 @@ return 0
 def supports(store: BaseCache) -> TypeGuard[RedisCache]:
     """Whether ``store`` is Django's Redis backend or our Cluster one (other subclasses may
     store differently)."""
-    from .cluster import RedisClusterCache
-
     return type(store) in (RedisCache, RedisClusterCache)
 
 

@@ -5,7 +5,6 @@ change when it fails."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from django_lc_phone import deliveries, signals
-from django_lc_phone.conf import get_settings
 from django_lc_phone.exceptions import SmsNotDelivered
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers.local import LocalProvider
@@ -21,36 +19,22 @@ from django_lc_phone.services import notices
 from django_lc_phone.sms import locmem
 from tests import upstream
 from tests.app._api import OTHER, PASSWORD, PHONE, cool_down, lc_phone_settings, post, received
+from tests.services._local import last_code
 
-LOCMEM = "django_lc_phone.sms.locmem.LocmemGateway"
 MASKED_OTHER = "+86139****9000"
-
-
-@pytest.fixture
-def local() -> Iterator[None]:
-    locmem.outbox.clear()
-    with lc_phone_settings(PROVIDER="local", SMS_GATEWAY=LOCMEM):
-        yield
-    locmem.outbox.clear()
-
-
-def _last_code(phone: str) -> str:
-    if get_settings().PROVIDER == "local":
-        return next(m.code for m in reversed(locmem.outbox) if m.phone == phone and m.code)
-    return upstream.EMULATOR.last_code(phone)
 
 
 def _change(django_capture_on_commit_callbacks: Any) -> tuple[Any, Any]:
     """Sign up PHONE, change it to OTHER (commit callbacks run); the answer and the user."""
     client = APIClient()
     post(client, "sms-code/", {"phone": PHONE})
-    body = {"phone": PHONE, "code": _last_code(PHONE), "password": PASSWORD}
+    body = {"phone": PHONE, "code": last_code(PHONE), "password": PASSWORD}
     signup = post(client, "signup/", body).json()
     cool_down()
     client.credentials(HTTP_AUTHORIZATION=f"Token {signup['token']}")
     assert post(client, "phone/change/sms-code/", {"phone": OTHER}).status_code == 202
     with django_capture_on_commit_callbacks(execute=True):
-        answer = post(client, "phone/change/", {"phone": OTHER, "code": _last_code(OTHER)})
+        answer = post(client, "phone/change/", {"phone": OTHER, "code": last_code(OTHER)})
     assert answer.status_code == 200, answer.json()
     return answer, get_user_model().objects.get(pk=signup["user"]["id"])
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,11 +13,11 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from django_lc_phone import services
-from django_lc_phone.conf import get_settings
 from django_lc_phone.exceptions import ExpiredTestNumber
 from django_lc_phone.models import PhoneProfile
 from django_lc_phone.providers import testnumbers
 from django_lc_phone.sms import locmem
+from django_lc_phone.testing.fixtures import LOCMEM_GATEWAY
 from tests import upstream
 from tests.app._api import (
     CODE_SENT,
@@ -31,11 +30,11 @@ from tests.app._api import (
     lc_phone_settings,
     post,
 )
+from tests.services._local import last_code
 
 FIXED = "246810"
 LIVE = {"code": FIXED, "expires": "2099-12-31"}
 EXPIRED = {"code": FIXED, "expires": "2020-01-01"}
-LOCMEM = "django_lc_phone.sms.locmem.LocmemGateway"
 # The calls that would check a code, or send one, at LeanCloud.
 CODE_CALLS = ("requestSmsCode", "verifySmsCode", "usersByMobilePhone", "login", "LoginSmsCode")
 
@@ -44,25 +43,11 @@ def _test_number(phone: str = PHONE, entry: dict[str, Any] = LIVE, **more: Any) 
     return lc_phone_settings(TEST_NUMBERS={phone: entry}, **more)
 
 
-@pytest.fixture
-def local() -> Iterator[None]:
-    locmem.outbox.clear()
-    with lc_phone_settings(PROVIDER="local", SMS_GATEWAY=LOCMEM):
-        yield
-    locmem.outbox.clear()
-
-
-def _last_code(phone: str) -> str:
-    if get_settings().PROVIDER == "local":
-        return next(m.code for m in reversed(locmem.outbox) if m.phone == phone and m.code)
-    return upstream.EMULATOR.last_code(phone)
-
-
 def signed_in(phone: str) -> tuple[APIClient, Any]:
     """A client signed in as a new account of ``phone`` (a real code), on either provider."""
     client = APIClient()
     assert post(client, "sms-code/", {"phone": phone}).status_code == 202
-    body = {"phone": phone, "code": _last_code(phone), "password": PASSWORD}
+    body = {"phone": phone, "code": last_code(phone), "password": PASSWORD}
     answer = post(client, "signup/", body).json()
     cool_down()
     client.credentials(HTTP_AUTHORIZATION=f"Token {answer['token']}")
@@ -90,7 +75,7 @@ def test_a_code_request_sends_nothing_but_spends_the_budgets_and_answers_the_sam
     provider: str, path: str, api: APIClient, lc: upstream.CountingApp
 ) -> None:
     locmem.outbox.clear()
-    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM):
+    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM_GATEWAY):
         real = post(api, path, {"phone": OTHER})
         lc.calls.clear()
         sent_before = len(locmem.outbox)
@@ -212,7 +197,7 @@ def test_local_change_takes_the_fixed_code(local: None) -> None:
 
 @pytest.mark.parametrize("provider", ["leancloud", "local"])
 def test_verification_takes_the_fixed_code(provider: str, lc: upstream.CountingApp) -> None:
-    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM):
+    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM_GATEWAY):
         client, user = signed_in(PHONE)
         PhoneProfile.objects.filter(user=user).update(phone_verified=False)
         lc.calls.clear()
@@ -234,7 +219,7 @@ def test_verification_takes_the_fixed_code(provider: str, lc: upstream.CountingA
 def test_a_wrong_code_spends_attempts_like_any_other(
     provider: str, api: APIClient, lc: upstream.CountingApp
 ) -> None:
-    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM):
+    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM_GATEWAY):
         signed_in(PHONE)
         with _test_number(CODE_ATTEMPTS=2, CAPTCHA_AFTER_FAILURES=None):
             for _ in range(2):
@@ -247,7 +232,7 @@ def test_an_expired_test_number_is_refused_with_a_stable_code(
     provider: str, api: APIClient, lc: upstream.CountingApp
 ) -> None:
     locmem.outbox.clear()
-    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM):
+    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM_GATEWAY):
         signed_in(PHONE)
         lc.calls.clear()
         with _test_number(entry=EXPIRED):
@@ -273,7 +258,7 @@ def test_the_fixed_code_is_never_logged(
     provider: str, api: APIClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM):
+    with lc_phone_settings(PROVIDER=provider, SMS_GATEWAY=LOCMEM_GATEWAY):
         signed_in(PHONE)
         with _test_number():
             post(api, "login/sms-code/", {"phone": PHONE})
