@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
@@ -26,6 +26,7 @@ from . import signals
 from .conf import get_settings
 from .models import PhoneProfile, profiles_with_user
 from .providers.base import RemoteUser
+from .queries import OneRow
 from .usernames import local_username
 
 # How stale ``last_synced_at`` may be after a sign-in that changed nothing (see ``_due``).
@@ -77,6 +78,10 @@ def _create(remote: RemoteUser) -> AbstractBaseUser:
     return user
 
 
+# A returning user's sign-in reads its profile by objectId: compiled once (queries.py).
+_BY_OBJECT_ID: Final = OneRow(profiles_with_user, "lc_object_id")
+
+
 def _find(remote: RemoteUser) -> PhoneProfile | None:
     """The profile linked to ``remote``'s objectId, else an unlinked one with its phone (the
     row the provider read, when it keeps its users here: it is not read again). Read with
@@ -84,7 +89,7 @@ def _find(remote: RemoteUser) -> PhoneProfile | None:
     given = remote.profile
     if isinstance(given, PhoneProfile) and str(given.lc_object_id) == remote.object_id:
         return given
-    profile = _one(profiles_with_user().filter(lc_object_id=remote.object_id))
+    profile = _BY_OBJECT_ID.get(remote.object_id, using=router.db_for_read(PhoneProfile))
     if profile is None and remote.phone:
         profile = _one(profiles_with_user().filter(phone=remote.phone, lc_object_id__isnull=True))
     return profile
