@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Final
 
 import phonenumbers
@@ -17,6 +18,10 @@ MAX_TYPED_LENGTH: Final = 32
 # signs as ASCII): ASCII digits, a leading +, and the usual separators between digits.
 # phonenumbers would also take letters (vanity numbers) and other punctuation; we do not.
 _TYPED: Final = re.compile(r"^\+?[0-9][0-9 ().\-]{2,29}[0-9]$")
+# Numbers parsed lately: a sign-in reads its number in the serializer and again in the
+# authentication backend, and the same people sign in again and again (phonenumbers takes
+# about 0.05 ms a parse). Bounded: a flood of new numbers only turns the oldest out.
+PARSED_NUMBERS_KEPT: Final = 4096
 
 
 def normalize_phone(value: Any, region: str | None = None) -> str:
@@ -27,10 +32,17 @@ def normalize_phone(value: Any, region: str | None = None) -> str:
     """
     if not isinstance(value, str) or len(value) > MAX_TYPED_LENGTH:
         raise InvalidPhoneNumber()
+    region = region if region is not None else get_settings().DEFAULT_REGION
+    return _e164(value, region)
+
+
+@lru_cache(maxsize=PARSED_NUMBERS_KEPT)
+def _e164(value: str, region: str | None) -> str:
+    """:func:`normalize_phone` once the type, length and region are settled (an error is not
+    kept: a refused number is read again each time)."""
     value = as_typed(value)
     if not _TYPED.fullmatch(value):
         raise InvalidPhoneNumber()
-    region = region if region is not None else get_settings().DEFAULT_REGION
     try:
         number = phonenumbers.parse(value, None if value.startswith("+") else region)
     except phonenumbers.NumberParseException:

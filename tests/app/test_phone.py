@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 import pytest
 from django.test import override_settings
 
+from django_lc_phone import phone
 from django_lc_phone.exceptions import InvalidPhoneNumber
 from django_lc_phone.phone import normalize_phone
 from tests import settings as test_settings
@@ -115,3 +117,32 @@ def test_the_error_says_nothing_about_the_input() -> None:
     with pytest.raises(InvalidPhoneNumber) as info:
         normalize_phone("+86 138 0013 800")
     assert str(info.value) == "Enter a valid phone number."
+
+
+def test_a_number_read_again_is_not_parsed_again_and_the_kept_ones_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting(value: str, region: str | None = None) -> Any:
+        parsed.append(value)
+        return real_parse(value, region)
+
+    phone._e164.cache_clear()
+    monkeypatch.setattr(phonenumbers, "parse", counting)
+    for _ in range(3):
+        assert normalize_phone("+86 138 0013 8000") == E164
+    assert len(parsed) == 1
+    # Another region is another reading of the same digits.
+    assert normalize_phone("650 253 0000", region="US") == "+16502530000"
+    assert len(parsed) == 2
+    # A refused number is read again each time (nothing is kept for it).
+    for _ in range(2):
+        with pytest.raises(InvalidPhoneNumber):
+            normalize_phone("+86 138 0013 800")
+    assert len(parsed) == 4
+    # A flood of distinct numbers turns the oldest out: the cache never grows past its bound.
+    for i in range(phone.PARSED_NUMBERS_KEPT + 10):
+        normalize_phone(f"+8613{i:09d}")
+    assert phone._e164.cache_info().currsize == phone.PARSED_NUMBERS_KEPT
