@@ -17,6 +17,7 @@ A script names its keys in ``KEYS``: on Redis Cluster they must share a slot, wh
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
@@ -260,7 +261,7 @@ class Result:
 
 def run(store: RedisCache, program: Program) -> Result:
     """Run ``program`` in one round trip."""
-    full = [store.make_and_validate_key(name) for name in program.keys]
+    full = _full_keys(store, program.keys)
     client = _client(store)
     refused, value, known, reads = _call(client, "run", _RUN, full, program.argv)
     serializer = store._cache._serializer  # type: ignore[attr-defined]
@@ -304,8 +305,16 @@ def settle(
         keys.append(name)
         argv += ["I", len(keys), store.get_backend_timeout(seconds) or 1]
     client = _client(store)
-    full = [store.make_and_validate_key(name) for name in keys]
+    full = _full_keys(store, keys)
     _call(client, "settle", _SETTLE, full, argv)
+
+
+def _full_keys(store: RedisCache, names: Iterable[str]) -> list[str]:
+    """The cache's keys for ``names`` (prefix and version), not validated: validation only
+    warns about keys memcached would refuse, by reading every character of every key (about
+    20 keys a login), and these are Redis keys this module builds from digests and numbers
+    (windows.key)."""
+    return [store.make_key(name) for name in names]
 
 
 def _call(client: Any, name: str, source: str, keys: list[str], argv: list[Any]) -> Any:
