@@ -143,6 +143,10 @@ def start_site(
         "gthread",
         "--backlog",
         "2048",
+        # A listening socket per worker: the kernel spreads new connections over them. On one
+        # shared socket, whichever worker wakes first may accept all 32 of wrk's connections
+        # while the other idles (seen in about half the runs: half the throughput).
+        "--reuse-port",
         "--keep-alive",
         "10",
         "--graceful-timeout",
