@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from . import wrk
 from .upstream import (
+    FLOOR_PATH,
     LOGIN_PATH,
     SITE_LOGIN_PATH,
     login_headers,
@@ -20,6 +21,12 @@ def site_login(phones: list[str]) -> wrk.LoadScript:
     """``POST /auth/phone/login/`` with phone + password, the users in turn."""
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     return wrk.script(SITE_LOGIN_PATH, [site_login_body(p) for p in phones], headers)
+
+
+def floor_login(phones: list[str]) -> wrk.LoadScript:
+    """``POST /bench/floor/`` with the site login's body (``bench/floor.py``)."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    return wrk.script(FLOOR_PATH, [site_login_body(p) for p in phones], headers)
 
 
 def upstream_login(phones: list[str]) -> wrk.LoadScript:

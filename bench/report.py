@@ -68,6 +68,12 @@ def summary(results: Results | None, plan: Plan, elapsed: float) -> dict[str, An
             _median(r.overhead.figures[20]["ratio_p99"]) if r.overhead else None
         ),
         "client_overhead_p50_ms": _median(r.client.overhead_p50_ms) if r.client else None,
+        "floor_p50_ms_0ms": (
+            _median(r.overhead.figures[0]["floor_diff_p50"]) if r.overhead else None
+        ),
+        "floor_ratio_20ms": (
+            _median(r.overhead.figures[20]["floor_ratio_p50"]) if r.overhead else None
+        ),
         "db_queries_per_login": db_queries_per_login(r),
     }
     trips = redis_round_trips_per_login(r)
@@ -114,6 +120,27 @@ def _figures_table(r: Results) -> list[str]:
             ),
             _row("1. a−b p99, L = 0", f0["diff_p99"].show(2, " ms"), "(reported)", None),
             _row("1. a−b p50, L = 20 ms", f20["diff_p50"].show(2, " ms"), "(reported)", None),
+            _row(
+                "1. floor (a bare view, the same round trips): f−b p50, L = 0",
+                f0["floor_diff_p50"].show(2, " ms"),
+                "(reported)",
+                None,
+            ),
+            _row(
+                "1. floor: f/b p50, L = 20 ms",
+                f20["floor_ratio_p50"].show(3),
+                "(reported)",
+                None,
+            ),
+            _row(
+                "1. a−f p50 (the layer above the floor), L = 0",
+                f0["above_floor_p50"].show(2, " ms"),
+                "(reported)",
+                None,
+            ),
+            _row(
+                "1. a−f p50, L = 20 ms", f20["above_floor_p50"].show(2, " ms"), "(reported)", None
+            ),
         ]
     for i, t in enumerate(r.throughput):
         tag = "" if i == 0 else " (extra configuration)"

@@ -44,6 +44,7 @@ def site_login_body(phone: str) -> str:
 
 LOGIN_PATH = API_PREFIX + "/login"
 SITE_LOGIN_PATH = "/auth/phone/login/"
+FLOOR_PATH = "/bench/floor/"  # bench/floor.py
 
 
 def phones(prefix: str, count: int) -> list[str]:
