@@ -152,7 +152,9 @@ def _apply(remote: RemoteUser, profile: PhoneProfile) -> list[str]:
     last_synced = profile.last_synced_at
     now = timezone.now()
     profile.lc_object_id = remote.object_id
-    profile.phone = remote.phone or None  # a number removed upstream is removed here
+    phone = remote.phone or None  # a number removed upstream is removed here
+    if before["phone"] != phone:  # set only when it moved: the field parses what it is given
+        profile.phone = phone
     if remote.phone_verified and not profile.phone_verified:
         profile.phone_verified_at = now
     if not remote.phone_verified:
