@@ -72,10 +72,23 @@ def floor(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute(_SQL, [phone])
         row = cursor.fetchone()
-    upstream = _upstream()
-    upstream.request("POST", LOGIN_PATH, upstream_login_body(phone), _HEADERS)
-    answer = upstream.getresponse()
-    data = json.loads(answer.read())
-    if answer.status != 200 or row is None:
-        return JsonResponse({"error": answer.status}, status=502)
+    status, data = _login_upstream(upstream_login_body(phone))
+    if status != 200 or row is None:
+        return JsonResponse({"error": status}, status=502)
     return JsonResponse({"user": row[2], "sessionToken": data["sessionToken"]})
+
+
+def _login_upstream(body: str) -> tuple[int, Any]:
+    """``POST /1.1/login`` on the thread's connection; once more on a new connection when the
+    upstream had closed the kept-alive one (as urllib3's pool does for the app's client)."""
+    for attempt in range(2):
+        upstream = _upstream()
+        try:
+            upstream.request("POST", LOGIN_PATH, body, _HEADERS)
+            answer = upstream.getresponse()
+            return answer.status, json.loads(answer.read())
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            upstream.close()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

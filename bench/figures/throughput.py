@@ -72,18 +72,27 @@ def measure(
     reps: int | None = None,
     seconds: float | None = None,
     drain_seconds: float = 0.0,
+    timeout_s: int = 10,
 ) -> Throughput:
     """Warm up, then ``reps`` runs of 32 clients; ``upstream=False`` for the local provider
     (no emulator latency, no connection count). ``drain_seconds``: a pause after each run, so
     requests still queued in the site when wrk stops do not eat into the next run (slow,
-    CPU-bound logins: PBKDF2)."""
+    CPU-bound logins: PBKDF2). ``timeout_s``: how long wrk waits for an answer before it
+    counts a timeout."""
     plan = ctx.plan
     lua = site_login(phones)
     control = ctx.upstream()[1] if upstream else None
     if control is not None:
         control.set_latency(LATENCY_S)
         ceiling_rps = workers * threads / LATENCY_S
-    wrk.run(site_url, lua, connections=CLIENTS, seconds=plan.warmup_seconds, threads=2)
+    wrk.run(
+        site_url,
+        lua,
+        connections=CLIENTS,
+        seconds=plan.warmup_seconds,
+        threads=2,
+        timeout_s=timeout_s,
+    )
     time.sleep(drain_seconds)
     rps, p50, p99, per_1000 = [], [], [], []
     errors = requests = 0
@@ -95,6 +104,7 @@ def measure(
             connections=CLIENTS,
             seconds=seconds or plan.throughput_seconds,
             threads=2,
+            timeout_s=timeout_s,
         )
         if control is not None:
             opened = control.accepted_connections() - before
