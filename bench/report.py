@@ -389,9 +389,13 @@ def write_report(
         "",
         "## Set-up",
         "",
-        "- The example site under gunicorn (gthread), `DEBUG=0`, PostgreSQL, Redis as the "
-        "Django cache; the LeanCloud emulator in its own process over HTTP as the upstream "
+        "- The example site under gunicorn (gthread, `--reuse-port`), `DEBUG=0`, PostgreSQL "
+        "(persistent connections, prepared statements), Redis as the Django cache (redis-py "
+        "with hiredis); the LeanCloud emulator in its own process over HTTP as the upstream "
         "(keep-alive), its latency injected with `POST /emulator/v1/latency`.",
+        "- The floor (f): `POST /bench/floor/` on the same site, a bare view making one Redis "
+        "script call, one indexed SELECT and the same upstream login, and nothing else "
+        "(`bench/floor.py`).",
         f"- Load: {info.get('wrk', 'wrk')} (wrk is C and runs one Lua script POSTing JSON), on "
         "the same 2 cores as the site: "
         f"{LOGIN_USERS} users logging in with phone + password in turn. Latency figures use "
