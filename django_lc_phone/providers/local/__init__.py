@@ -95,8 +95,7 @@ def _remote(profile: PhoneProfile) -> RemoteUser:
     )
 
 
-# With the user's token too: a sign-in hands it out next (profiles_with_user). Compiled once
-# (queries.OneRow): this read is most of what a local sign-in does besides the hash.
+# With the user's token (a sign-in hands it out next), compiled once (queries.OneRow).
 _BY_PHONE: Final = OneRow(profiles_with_user, "phone")
 
 
