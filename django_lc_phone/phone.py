@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from contextvars import ContextVar
 from typing import Any, Final
 
 import phonenumbers
+from django.core.signals import request_finished, request_started
 
 from .conf import get_settings
 from .exceptions import InvalidPhoneNumber, PhoneNotAllowed
@@ -18,10 +19,14 @@ MAX_TYPED_LENGTH: Final = 32
 # signs as ASCII): ASCII digits, a leading +, and the usual separators between digits.
 # phonenumbers would also take letters (vanity numbers) and other punctuation; we do not.
 _TYPED: Final = re.compile(r"^\+?[0-9][0-9 ().\-]{2,29}[0-9]$")
-# Numbers parsed lately: a sign-in reads its number in the serializer and again in the
-# authentication backend, and the same people sign in again and again (phonenumbers takes
-# about 0.05 ms a parse). Bounded: a flood of new numbers only turns the oldest out.
-PARSED_NUMBERS_KEPT: Final = 4096
+# The numbers this request has read: a sign-in reads its number in the serializer and again
+# in the authentication backend (phonenumbers takes about 0.05 ms a parse). Kept for one
+# request only: kept across requests, a number somebody else typed lately would be answered
+# faster than one nobody did, a timing oracle. Outside a request nothing is kept.
+PARSED_NUMBERS_KEPT: Final = 16  # per request: a flood in one body keeps no more
+_parsed_in_request: ContextVar[dict[tuple[str, str | None], str] | None] = ContextVar(
+    "lc_phone_parsed_numbers", default=None
+)
 
 
 def normalize_phone(value: Any, region: str | None = None) -> str:
@@ -33,13 +38,31 @@ def normalize_phone(value: Any, region: str | None = None) -> str:
     if not isinstance(value, str) or len(value) > MAX_TYPED_LENGTH:
         raise InvalidPhoneNumber()
     region = region if region is not None else get_settings().DEFAULT_REGION
-    return _e164(value, region)
+    parsed = _parsed_in_request.get()
+    if parsed is None:
+        return _e164(value, region)
+    e164 = parsed.get((value, region))
+    if e164 is None:
+        e164 = _e164(value, region)  # an error is not kept: a refused number is read again
+        if len(parsed) < PARSED_NUMBERS_KEPT:
+            parsed[(value, region)] = e164
+    return e164
 
 
-@lru_cache(maxsize=PARSED_NUMBERS_KEPT)
+def _start_request(**_: Any) -> None:
+    _parsed_in_request.set({})
+
+
+def _end_request(**_: Any) -> None:
+    _parsed_in_request.set(None)
+
+
+request_started.connect(_start_request, dispatch_uid="django_lc_phone.phone.started")
+request_finished.connect(_end_request, dispatch_uid="django_lc_phone.phone.finished")
+
+
 def _e164(value: str, region: str | None) -> str:
-    """:func:`normalize_phone` once the type, length and region are settled (an error is not
-    kept: a refused number is read again each time)."""
+    """:func:`normalize_phone` once the type, length and region are settled."""
     value = as_typed(value)
     if not _TYPED.fullmatch(value):
         raise InvalidPhoneNumber()
