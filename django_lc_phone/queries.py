@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -61,10 +61,13 @@ class OneRow(Generic[M]):
         self._extra = extra
         self._local = threading.local()
 
-    def get(self, value: str, *, using: str = "default") -> M | None:
-        """The row whose ``field`` equals ``value``, or None. ``value`` goes to the database as
-        given: the column's stored form (an objectId, an E.164 number), as the field's own
-        preparation would leave a string for a character column."""
+    def get(self, value: str, *, using: str | None = None) -> M | None:
+        """The row whose ``field`` equals ``value``, or None, read from ``using`` (by default
+        the database the routers give reads of the model, as a queryset would). ``value``
+        goes to the database as given: the column's stored form (an objectId, an E.164
+        number), as the field's own preparation would leave a string for a character column."""
+        if using is None:
+            using = router.db_for_read(self._model())
         compiled = self._compiled(using)
         params = list(compiled.params)
         params[compiled.slot] = value
@@ -80,6 +83,13 @@ class OneRow(Generic[M]):
                 populator.populate(row, obj)
             return obj
         return None
+
+    def _model(self) -> type[M]:
+        """The model read (from the queryset, built once: not at import, before apps load)."""
+        model: type[M] | None = self.__dict__.get("_read_model")
+        if model is None:
+            model = self.__dict__["_read_model"] = self._queryset().model
+        return model
 
     def _compiled(self, using: str) -> _Compiled:
         connection = connections[using]

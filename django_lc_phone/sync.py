@@ -17,8 +17,7 @@ from typing import Any, Final
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, router, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -78,8 +77,10 @@ def _create(remote: RemoteUser) -> AbstractBaseUser:
     return user
 
 
-# A returning user's sign-in reads its profile by objectId: compiled once (queries.py).
+# A returning user's sign-in reads its profile by objectId, a first one by phone among the
+# unlinked profiles: each compiled once (queries.py).
 _BY_OBJECT_ID: Final = OneRow(profiles_with_user, "lc_object_id")
+_UNLINKED_BY_PHONE: Final = OneRow(profiles_with_user, "phone", lc_object_id__isnull=True)
 
 
 def _find(remote: RemoteUser) -> PhoneProfile | None:
@@ -89,16 +90,10 @@ def _find(remote: RemoteUser) -> PhoneProfile | None:
     given = remote.profile
     if isinstance(given, PhoneProfile) and str(given.lc_object_id) == remote.object_id:
         return given
-    profile = _BY_OBJECT_ID.get(remote.object_id, using=router.db_for_read(PhoneProfile))
+    profile = _BY_OBJECT_ID.get(remote.object_id)
     if profile is None and remote.phone:
-        profile = _one(profiles_with_user().filter(phone=remote.phone, lc_object_id__isnull=True))
+        profile = _UNLINKED_BY_PHONE.get(remote.phone)
     return profile
-
-
-def _one(rows: QuerySet[PhoneProfile]) -> PhoneProfile | None:
-    """The row of a unique lookup, or None: ``first()`` would add an ORDER BY to compile and
-    sort for a query that finds one row at most."""
-    return next(iter(rows[:1]), None)
 
 
 def _new_user(remote: RemoteUser) -> AbstractBaseUser:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import ngettext_lazy
 
@@ -100,7 +100,7 @@ _BY_PHONE: Final = OneRow(profiles_with_user, "phone")
 
 
 def _profile(phone: str) -> PhoneProfile | None:
-    return _BY_PHONE.get(phone, using=router.db_for_read(PhoneProfile))
+    return _BY_PHONE.get(phone)
 
 
 def _verified_profile(phone: str) -> PhoneProfile:
