@@ -18,12 +18,12 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from django_lc_phone.conf import get_settings
 from django_lc_phone.models import PhoneProfile
 
 from .upstream import LOGIN_PATH, login_headers, upstream_login_body
@@ -36,7 +36,7 @@ _local = threading.local()
 def _redis() -> tuple[Any, str]:
     """The limits cache's client and the script's SHA, loaded once per thread."""
     if not hasattr(_local, "sha"):
-        client = caches[settings.LC_PHONE.get("CACHE", "default")]._cache.get_client(write=True)
+        client = caches[get_settings().CACHE]._cache.get_client(write=True)
         _local.redis, _local.sha = client, client.script_load(_SCRIPT)
     return _local.redis, _local.sha
 
@@ -44,7 +44,7 @@ def _redis() -> tuple[Any, str]:
 def _upstream() -> http.client.HTTPConnection:
     """A keep-alive connection to the upstream, one per thread."""
     if not hasattr(_local, "upstream"):
-        parts = urlsplit(settings.LC_PHONE["SERVER_URL"])
+        parts = urlsplit(get_settings().SERVER_URL)
         _local.upstream = http.client.HTTPConnection(parts.hostname or "", parts.port)
     upstream: http.client.HTTPConnection = _local.upstream
     return upstream

@@ -16,17 +16,18 @@ from .upstream import (
     upstream_login_body,
 )
 
+# What the site's JSON endpoints are sent with (the site login, the floor, the warm-up).
+_JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
 
 def site_login(phones: list[str]) -> wrk.LoadScript:
     """``POST /auth/phone/login/`` with phone + password, the users in turn."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    return wrk.script(SITE_LOGIN_PATH, [site_login_body(p) for p in phones], headers)
+    return wrk.script(SITE_LOGIN_PATH, [site_login_body(p) for p in phones], _JSON_HEADERS)
 
 
 def floor_login(phones: list[str]) -> wrk.LoadScript:
     """``POST /bench/floor/`` with the site login's body (``bench/floor.py``)."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    return wrk.script(FLOOR_PATH, [site_login_body(p) for p in phones], headers)
+    return wrk.script(FLOOR_PATH, [site_login_body(p) for p in phones], _JSON_HEADERS)
 
 
 def upstream_login(phones: list[str]) -> wrk.LoadScript:
@@ -41,10 +42,9 @@ def sign_in_each(site_url: str, phones: list[str]) -> None:
     under wrk reached only some users, so the timed runs paid the rest's first logins."""
     parts = urlsplit(site_url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
     try:
         for phone in phones:
-            connection.request("POST", SITE_LOGIN_PATH, site_login_body(phone), headers)
+            connection.request("POST", SITE_LOGIN_PATH, site_login_body(phone), _JSON_HEADERS)
             answer = connection.getresponse()
             answer.read()
             if answer.status != 200:
